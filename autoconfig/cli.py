@@ -1,0 +1,80 @@
+"""The `autoconfig` command: serve, check a config, render a format, diagnose, show DNS."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .config import config_path_from_env, load_config
+from .errors import AutoconfigError, ConfigError
+from .model import Config
+
+
+def _load(path: str | None) -> Config:
+    try:
+        return load_config(Path(path) if path else config_path_from_env())
+    except ConfigError as exc:
+        for message in exc.messages:
+            click.echo(f"error: {message}", err=True)
+        sys.exit(2)
+
+
+config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), default=None,
+    help="TOML configuration (default: $AUTOCONFIG_CONFIG, else the bundled demo).",
+)
+
+
+@click.group()
+@click.version_option(package_name="autoconfig")
+def main() -> None:
+    """Mail client autoconfiguration, account diagnostics and POP3/IMAP advice."""
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def serve(config_file: str | None, host: str, port: int) -> None:
+    """Run the development server (use gunicorn in production)."""
+    from . import create_app
+
+    app = create_app(_load(config_file))
+    app.run(host=host, port=port, threaded=True)
+
+
+@main.command("check-config")
+@click.argument("file", type=click.Path(dir_okay=False))
+def check_config(file: str) -> None:
+    """Validate FILE; print every problem with its key path, or a one-line summary."""
+    config = _load(file)
+    domains = sum(len(p.domains) for p in config.providers)
+    patterns = sum(len(p.domain_patterns) for p in config.providers)
+    servers = sum(len(p.servers) for p in config.providers)
+    click.echo(
+        f"ok: {len(config.providers)} provider(s), {domains} domain(s), {patterns} pattern(s), "
+        f"{servers} server(s)"
+    )
+
+
+@main.command()
+@config_option
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["thunderbird"]))
+@click.argument("email")
+def render(config_file: str | None, fmt: str, email: str) -> None:
+    """Print what a client would receive for EMAIL."""
+    from .directory import Directory
+    from .formats import thunderbird
+    from .resolver import make_resolver
+    from .settings import settings_for_address
+
+    config = _load(config_file)
+    try:
+        settings = settings_for_address(Directory(config.providers, make_resolver(config.dns)), email)
+    except AutoconfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    body = thunderbird.render(settings, config.service)
+    click.echo(body.decode("utf-8"), nl=False)

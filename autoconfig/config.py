@@ -1,0 +1,137 @@
+"""Find, read and validate the TOML configuration into frozen model objects; fail fast and clearly."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+
+from .addresses import normalize_domain
+from .errors import ConfigError
+from .model import (
+    Config,
+    DiagnosticsOptions,
+    DnsOptions,
+    LimitsOptions,
+    MobileConfigOptions,
+    Provider,
+    Server,
+    ServiceOptions,
+)
+from .schemas.config import ConfigFileSchema, flatten_errors
+from .signing import check_signing_material
+
+ENV_VAR = "AUTOCONFIG_CONFIG"
+DEMO_CONFIG = Path(__file__).with_name("demo") / "autoconfig.toml"
+
+
+def config_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """The file AUTOCONFIG_CONFIG names, else the bundled demo configuration."""
+    value = (os.environ if environ is None else environ).get(ENV_VAR, "")
+    return Path(value) if value else DEMO_CONFIG
+
+
+def load_config(path: Path | str) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc}"]) from None
+    return parse_config(text, base_dir=path.resolve().parent, source=path)
+
+
+def parse_config(text: str, *, base_dir: Path, source: Path | None = None) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{source or 'config'}: not valid TOML: {exc}"]) from None
+    return build_config(raw, base_dir=base_dir, source=source)
+
+
+def build_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None = None) -> Config:
+    try:
+        data = ConfigFileSchema().load(raw)
+    except ValidationError as exc:
+        raise ConfigError(flatten_errors(exc.messages)) from None
+    config = _to_model(data, base_dir, source)
+    problems = _check_files(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _path(value: str, base_dir: Path) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _check_files(config: Config) -> list[str]:
+    problems: list[str] = []
+    ca_file = config.diagnostics.ca_file
+    if ca_file is not None and not ca_file.is_file():
+        problems.append(f"diagnostics.ca_file: file not found: {ca_file}")
+    for i, provider in enumerate(config.providers):
+        if provider.domains_file is not None and not provider.domains_file.is_file():
+            problems.append(f"provider[{i}].domains_file: file not found: {provider.domains_file}")
+        if provider.mobileconfig is not None:
+            prefix = f"provider[{i}].mobileconfig"
+            problems.extend(f"{prefix}.{m}" for m in check_signing_material(provider.mobileconfig))
+    return problems
+
+
+def _to_model(data: dict[str, Any], base_dir: Path, source: Path | None) -> Config:
+    service = data["service"]
+    diagnostics = data["diagnostics"]
+    return Config(
+        service=ServiceOptions(
+            public_url=service["public_url"].rstrip("/"),
+            languages=tuple(service["languages"]),
+            faq_url=service["faq_url"],
+            support_url=service["support_url"],
+            trusted_proxies=service["trusted_proxies"],
+        ),
+        diagnostics=DiagnosticsOptions(
+            budget_s=diagnostics["budget_s"],
+            connect_timeout_s=diagnostics["connect_timeout_s"],
+            ca_file=_path(diagnostics["ca_file"], base_dir),
+            allow_private_addresses=diagnostics["allow_private_addresses"],
+            cert_expiry_warning_days=diagnostics["cert_expiry_warning_days"],
+            quota_warning_percent=diagnostics["quota_warning_percent"],
+        ),
+        dns=DnsOptions(nameservers=tuple(data["dns"]["nameservers"]), timeout_s=data["dns"]["timeout_s"]),
+        limits=LimitsOptions(**data["limits"]),
+        providers=tuple(_provider(p, base_dir) for p in data["provider"]),
+        source=source,
+    )
+
+
+def _provider(p: dict[str, Any], base_dir: Path) -> Provider:
+    mobile = p["mobileconfig"]
+    return Provider(
+        id=p["id"],
+        name=p["name"],
+        short_name=p["short_name"] or p["name"],
+        domains=tuple(normalize_domain(d)[0] for d in p["domains"]),
+        domain_patterns=tuple("*." + normalize_domain(x[2:])[0] for x in p["domain_patterns"]),
+        domains_file=_path(p["domains_file"], base_dir),
+        mx_hosts=tuple(h.lower().rstrip(".") for h in p["mx_hosts"]),
+        username=p["username"],
+        webmail_url=p["webmail_url"],
+        servers=tuple(Server(**s) for s in p["server"]),
+        mobileconfig=None
+        if mobile is None
+        else MobileConfigOptions(
+            identifier=mobile["identifier"],
+            signing_cert=_path(mobile["signing_cert"], base_dir),
+            signing_key=_path(mobile["signing_key"], base_dir),
+            signing_chain=_path(mobile["signing_chain"], base_dir),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Pure renderers: Settings in, bytes out. No Flask, no I/O."""

@@ -1,0 +1,194 @@
+"""The service's vocabulary: frozen values with no I/O, shared by every format, probe and view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Protocol(StrEnum):
+    IMAP = "imap"
+    POP3 = "pop3"
+    SMTP = "smtp"
+
+    @property
+    def incoming(self) -> bool:
+        return self is not Protocol.SMTP
+
+
+class Security(StrEnum):
+    """How a connection is protected: implicit TLS, STARTTLS on a plain port, or nothing."""
+
+    TLS = "tls"
+    STARTTLS = "starttls"
+    PLAIN = "plain"
+
+
+class Auth(StrEnum):
+    """Thunderbird's authentication names, the vocabulary of the config file."""
+
+    PASSWORD_CLEARTEXT = "password-cleartext"
+    PASSWORD_ENCRYPTED = "password-encrypted"
+    OAUTH2 = "OAuth2"
+    CLIENT_IP_ADDRESS = "client-IP-address"
+    TLS_CLIENT_CERT = "TLS-client-cert"
+    GSSAPI = "GSSAPI"
+    NTLM = "NTLM"
+    NONE = "none"
+
+
+PLACEHOLDER_ADDRESS = "%EMAILADDRESS%"
+PLACEHOLDER_LOCALPART = "%EMAILLOCALPART%"
+PLACEHOLDER_DOMAIN = "%EMAILDOMAIN%"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A validated e-mail address; `domain` is the lower-case A-label form used for lookups."""
+
+    local: str
+    domain: str
+    domain_unicode: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+    @property
+    def email_unicode(self) -> str:
+        return f"{self.local}@{self.domain_unicode}"
+
+
+@dataclass(frozen=True)
+class Server:
+    """One server of a provider as the config file states it; hostname may hold %EMAILDOMAIN%."""
+
+    protocol: Protocol
+    hostname: str
+    port: int
+    security: Security
+    auth: Auth = Auth.PASSWORD_CLEARTEXT
+
+    @property
+    def hostname_is_templated(self) -> bool:
+        return "%" in self.hostname
+
+
+@dataclass(frozen=True)
+class MobileConfigOptions:
+    identifier: str
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    signing_chain: Path | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.signing_cert is not None and self.signing_key is not None
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: str
+    name: str
+    short_name: str
+    domains: tuple[str, ...]
+    servers: tuple[Server, ...]
+    username: str = PLACEHOLDER_ADDRESS
+    domain_patterns: tuple[str, ...] = ()
+    domains_file: Path | None = None
+    mx_hosts: tuple[str, ...] = ()
+    webmail_url: str | None = None
+    mobileconfig: MobileConfigOptions | None = None
+
+    def servers_for(self, protocol: Protocol) -> tuple[Server, ...]:
+        return tuple(s for s in self.servers if s.protocol is protocol)
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    public_url: str
+    languages: tuple[str, ...] = ("it", "en")
+    faq_url: str | None = None
+    support_url: str | None = None
+    trusted_proxies: int = 0
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+
+@dataclass(frozen=True)
+class DiagnosticsOptions:
+    budget_s: float = 12.0
+    connect_timeout_s: float = 5.0
+    ca_file: Path | None = None
+    allow_private_addresses: bool = False
+    cert_expiry_warning_days: int = 21
+    quota_warning_percent: int = 90
+
+
+@dataclass(frozen=True)
+class DnsOptions:
+    nameservers: tuple[str, ...] = ()
+    timeout_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class LimitsOptions:
+    storage_uri: str = "memory://"
+    diagnostics_per_ip: str = "6/minute;60/hour"
+    diagnostics_per_account: str = "20/hour"
+    autoconfig_per_ip: str = "600/minute"
+
+
+@dataclass(frozen=True)
+class Config:
+    service: ServiceOptions
+    providers: tuple[Provider, ...]
+    diagnostics: DiagnosticsOptions = field(default_factory=DiagnosticsOptions)
+    dns: DnsOptions = field(default_factory=DnsOptions)
+    limits: LimitsOptions = field(default_factory=LimitsOptions)
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedServer:
+    """A server for one address: hostname and user name expanded (or kept as placeholders)."""
+
+    protocol: Protocol
+    hostname: str
+    port: int
+    security: Security
+    auth: Auth
+    username: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a client needs for one address; every format renders from this alone.
+
+    `address` is None when the client did not say who it is (Thunderbird for Android, KMail):
+    `email` and user names then hold the Thunderbird placeholders.
+    """
+
+    provider: Provider
+    domain: str
+    domain_unicode: str
+    address: Address | None
+    servers: tuple[ResolvedServer, ...]
+
+    @property
+    def email(self) -> str:
+        return self.address.email if self.address else PLACEHOLDER_ADDRESS
+
+    @property
+    def incoming(self) -> tuple[ResolvedServer, ...]:
+        return tuple(s for s in self.servers if s.protocol.incoming)
+
+    @property
+    def outgoing(self) -> tuple[ResolvedServer, ...]:
+        return tuple(s for s in self.servers if s.protocol is Protocol.SMTP)
+
+    def first(self, protocol: Protocol) -> ResolvedServer | None:
+        return next((s for s in self.servers if s.protocol is protocol), None)

@@ -1,0 +1,1 @@
+"""marshmallow schemas at the service's edges: the config file, API input and output, errors."""

@@ -1,0 +1,212 @@
+"""The TOML configuration file, validated key by key; unknown keys are errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from ..addresses import normalize_domain
+from ..errors import InvalidDomain
+from ..model import PLACEHOLDER_ADDRESS, PLACEHOLDER_DOMAIN, PLACEHOLDER_LOCALPART, Auth, Protocol, Security
+
+PLACEHOLDERS = (PLACEHOLDER_ADDRESS, PLACEHOLDER_LOCALPART, PLACEHOLDER_DOMAIN)
+LANGUAGES = ("it", "en")
+_PLACEHOLDER = re.compile(r"%[A-Za-z]*%?")
+_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_RATE = re.compile(r"^\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day|month|year)s?\s*$")
+
+
+def _check_placeholders(value: str, allowed: tuple[str, ...]) -> None:
+    for found in _PLACEHOLDER.findall(value):
+        if found not in allowed:
+            raise ValidationError(f"unknown placeholder {found!r}; allowed: {', '.join(allowed)}")
+
+
+def check_hostname(value: str) -> None:
+    """A DNS host name, where %EMAILDOMAIN% may stand for the address's domain."""
+    _check_placeholders(value, (PLACEHOLDER_DOMAIN,))
+    concrete = value.replace(PLACEHOLDER_DOMAIN, "example.com")
+    if concrete != concrete.lower():
+        raise ValidationError("must be lower case")
+    labels = concrete.split(".")
+    if len(concrete) > 253 or len(labels) < 2 or not all(_HOST_LABEL.match(x) for x in labels):
+        raise ValidationError(f"{value!r} is not a valid host name")
+
+
+def check_domain(value: str) -> None:
+    try:
+        normalize_domain(value)
+    except InvalidDomain as exc:
+        raise ValidationError(f"{value!r}: {exc.message}") from None
+
+
+def check_url(value: str) -> None:
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+        raise ValidationError(f"{value!r} is not an http(s) URL")
+
+
+def check_rate(value: str) -> None:
+    for part in value.split(";"):
+        if not _RATE.match(part):
+            raise ValidationError(f"{part.strip()!r} is not a rate like '6/minute'")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ServiceSchema(_Strict):
+    public_url = fields.String(required=True, validate=check_url)
+    languages = fields.List(
+        fields.String(validate=validate.OneOf(LANGUAGES)),
+        load_default=list(LANGUAGES),
+        validate=validate.Length(min=1, error="needs at least one language"),
+    )
+    faq_url = fields.String(load_default=None, validate=check_url)
+    support_url = fields.String(load_default=None, validate=check_url)
+    trusted_proxies = fields.Integer(load_default=0, validate=validate.Range(0, 10))
+
+    @validates("languages")
+    def _unique(self, value: list[str], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("languages must not repeat")
+
+
+class DiagnosticsSchema(_Strict):
+    budget_s = fields.Float(load_default=12.0, validate=validate.Range(1, 120))
+    connect_timeout_s = fields.Float(load_default=5.0, validate=validate.Range(0.1, 60))
+    ca_file = fields.String(load_default="")
+    allow_private_addresses = fields.Boolean(load_default=False)
+    cert_expiry_warning_days = fields.Integer(load_default=21, validate=validate.Range(0, 365))
+    quota_warning_percent = fields.Integer(load_default=90, validate=validate.Range(1, 100))
+
+    @validates_schema
+    def _timeout_fits(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("connect_timeout_s", 0) > data.get("budget_s", 12):
+            raise ValidationError("must not exceed budget_s", "connect_timeout_s")
+
+
+class DnsSchema(_Strict):
+    nameservers = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    timeout_s = fields.Float(load_default=3.0, validate=validate.Range(0.1, 30))
+
+
+class LimitsSchema(_Strict):
+    storage_uri = fields.String(
+        load_default="memory://",
+        validate=validate.Regexp(r"^(memory|redis|rediss|redis\+unix)://", error="must be memory:// or redis://…"),
+    )
+    diagnostics_per_ip = fields.String(load_default="6/minute;60/hour", validate=check_rate)
+    diagnostics_per_account = fields.String(load_default="20/hour", validate=check_rate)
+    autoconfig_per_ip = fields.String(load_default="600/minute", validate=check_rate)
+
+
+class ServerSchema(_Strict):
+    protocol = fields.Enum(Protocol, by_value=True, required=True)
+    hostname = fields.String(required=True, validate=check_hostname)
+    port = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 65535, error="must be between 1 and 65535")
+    )
+    security = fields.Enum(Security, by_value=True, required=True)
+    auth = fields.Enum(Auth, by_value=True, load_default=Auth.PASSWORD_CLEARTEXT)
+
+
+class MobileConfigSchema(_Strict):
+    identifier = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", error="must be reverse-DNS, like com.example.mail"),
+    )
+    signing_cert = fields.String(load_default="")
+    signing_key = fields.String(load_default="")
+    signing_chain = fields.String(load_default="")
+
+    @validates_schema
+    def _pair(self, data: dict[str, Any], **_: Any) -> None:
+        if bool(data.get("signing_cert")) != bool(data.get("signing_key")):
+            raise ValidationError("signing_cert and signing_key go together", "signing_key")
+
+
+class ProviderSchema(_Strict):
+    id = fields.String(
+        required=True, validate=validate.Regexp(_PROVIDER_ID, error="use lower-case letters, digits, '.', '-', '_'")
+    )
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    short_name = fields.String(load_default=None, validate=validate.Length(1, 60))
+    domains = fields.List(fields.String(validate=check_domain), load_default=list)
+    domain_patterns = fields.List(
+        fields.String(validate=validate.Regexp(r"^\*\.[^*]+$", error="must look like *.example.net")),
+        load_default=list,
+    )
+    domains_file = fields.String(load_default="")
+    mx_hosts = fields.List(fields.String(validate=check_hostname), load_default=list)
+    username = fields.String(load_default=PLACEHOLDER_ADDRESS, validate=validate.Length(1, 200))
+    webmail_url = fields.String(load_default=None, validate=check_url)
+    server = fields.List(fields.Nested(ServerSchema), required=True)
+    mobileconfig = fields.Nested(MobileConfigSchema, load_default=None)
+
+    @validates("username")
+    def _username(self, value: str, **_: Any) -> None:
+        _check_placeholders(value, PLACEHOLDERS)
+
+    @validates("domain_patterns")
+    def _patterns(self, value: list[str], **_: Any) -> None:
+        for pattern in value:
+            check_domain(pattern[2:])
+
+    @validates_schema
+    def _whole(self, data: dict[str, Any], **_: Any) -> None:
+        if not (data.get("domains") or data.get("domain_patterns") or data.get("domains_file") or data.get("mx_hosts")):
+            raise ValidationError("names no domain: give domains, domain_patterns, domains_file or mx_hosts", "domains")
+        servers = data.get("server") or []
+        secure = [s for s in servers if s["security"] is not Security.PLAIN]
+        if not any(s["protocol"].incoming for s in secure):
+            raise ValidationError("needs at least one imap or pop3 server with tls or starttls", "server")
+        if not any(s["protocol"] is Protocol.SMTP for s in secure):
+            raise ValidationError("needs at least one smtp server with tls or starttls", "server")
+
+
+class ConfigFileSchema(_Strict):
+    service = fields.Nested(ServiceSchema, required=True)
+    diagnostics = fields.Nested(DiagnosticsSchema, load_default=lambda: DiagnosticsSchema().load({}))
+    dns = fields.Nested(DnsSchema, load_default=lambda: DnsSchema().load({}))
+    limits = fields.Nested(LimitsSchema, load_default=lambda: LimitsSchema().load({}))
+    provider = fields.List(
+        fields.Nested(ProviderSchema), required=True, validate=validate.Length(min=1, error="needs at least one provider")
+    )
+
+    @validates_schema
+    def _unique_ids(self, data: dict[str, Any], **_: Any) -> None:
+        ids = [p["id"] for p in data.get("provider", [])]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValidationError(f"provider ids must be unique: {', '.join(dupes)}", "provider")
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
+    """Turn marshmallow's nested error dict into lines like `provider[0].server[2].port: …`."""
+    lines: list[str] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                path = prefix
+            elif isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            lines.extend(flatten_errors(value, path))
+    elif isinstance(messages, list):
+        for item in messages:
+            if isinstance(item, (dict, list)):
+                lines.extend(flatten_errors(item, prefix))
+            else:
+                text = str(item)
+                text = "unknown key" if text == "Unknown field." else text
+                text = "is required" if text == "Missing data for required field." else text
+                lines.append(f"{prefix or '(top)'}: {text[0].lower() + text[1:] if text else text}")
+    else:
+        lines.append(f"{prefix or '(top)'}: {messages}")
+    return lines

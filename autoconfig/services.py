@@ -1,0 +1,23 @@
+"""The collaborators one app instance holds; built once in create_app, never at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dns.resolver
+
+from .directory import Directory
+from .model import Config
+from .resolver import make_resolver
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    directory: Directory
+    resolver: dns.resolver.Resolver
+
+    @classmethod
+    def build(cls, config: Config) -> Services:
+        resolver = make_resolver(config.dns)
+        return cls(config=config, directory=Directory(config.providers, resolver), resolver=resolver)

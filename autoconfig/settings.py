@@ -1,0 +1,57 @@
+"""From an address (or just a domain) to the Settings every format renders."""
+
+from __future__ import annotations
+
+from .addresses import normalize_domain, parse_address
+from .directory import Directory
+from .errors import UnknownDomain
+from .model import (
+    PLACEHOLDER_ADDRESS,
+    PLACEHOLDER_DOMAIN,
+    PLACEHOLDER_LOCALPART,
+    Address,
+    Provider,
+    ResolvedServer,
+    Settings,
+)
+
+
+def expand(template: str, address: Address | None, domain: str) -> str:
+    """Fill the Thunderbird placeholders; without an address only the domain is known."""
+    text = template.replace(PLACEHOLDER_DOMAIN, domain)
+    if address is not None:
+        text = text.replace(PLACEHOLDER_ADDRESS, address.email).replace(PLACEHOLDER_LOCALPART, address.local)
+    return text
+
+
+def resolve(provider: Provider, domain: str, domain_unicode: str, address: Address | None) -> Settings:
+    servers = tuple(
+        ResolvedServer(
+            protocol=s.protocol,
+            hostname=s.hostname.replace(PLACEHOLDER_DOMAIN, domain),
+            port=s.port,
+            security=s.security,
+            auth=s.auth,
+            username=expand(provider.username, address, domain) if address else provider.username,
+        )
+        for s in provider.servers
+    )
+    return Settings(provider=provider, domain=domain, domain_unicode=domain_unicode, address=address, servers=servers)
+
+
+def settings_for_address(directory: Directory, raw: str | None) -> Settings:
+    """Settings for a typed address; InvalidAddress or UnknownDomain when there are none."""
+    address = parse_address(raw)
+    provider = directory.lookup(address.domain)
+    if provider is None:
+        raise UnknownDomain(f"no provider serves the domain {address.domain_unicode}")
+    return resolve(provider, address.domain, address.domain_unicode, address)
+
+
+def settings_for_domain(directory: Directory, raw: str) -> Settings:
+    """Settings with placeholders for user names, for clients that only say their domain."""
+    domain, domain_unicode = normalize_domain(raw)
+    provider = directory.lookup(domain)
+    if provider is None:
+        raise UnknownDomain(f"no provider serves the domain {domain_unicode}")
+    return resolve(provider, domain, domain_unicode, None)

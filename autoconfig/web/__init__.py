@@ -1,0 +1,23 @@
+"""Thin Flask views around the pure formats, probes and advice."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from ..services import Services
+
+MAX_BODY = 64 * 1024
+
+
+def services() -> Services:
+    return current_app.extensions["autoconfig"]  # type: ignore[no-any-return]
+
+
+def init_app(app: Flask) -> None:
+    from . import api, clients, errors
+
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    errors.init_app(app)
+    app.register_blueprint(clients.bp)
+    app.register_blueprint(api.bp)

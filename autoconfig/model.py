@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +37,26 @@ class Auth(StrEnum):
     GSSAPI = "GSSAPI"
     NTLM = "NTLM"
     NONE = "none"
+
+
+class Status(StrEnum):
+    """A check's outcome; `worst` picks the report's status (skipped ranks below ok)."""
+
+    SKIPPED = "skipped"
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _STATUS_RANK[self]
+
+    @staticmethod
+    def worst(statuses: Iterable[Status]) -> Status:
+        return max(statuses, key=lambda s: s.rank, default=Status.OK)
+
+
+_STATUS_RANK = {Status.SKIPPED: 0, Status.OK: 1, Status.WARNING: 2, Status.ERROR: 3}
 
 
 PLACEHOLDER_ADDRESS = "%EMAILADDRESS%"

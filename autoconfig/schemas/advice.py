@@ -1,0 +1,130 @@
+"""The advice request and answer, and the recommendation a diagnosis report carries.
+
+`AnswersSchema` loads the questions' answers into `advice.Answers` (the diagnosis request
+nests it); `explain` turns an `Advice` into words in one language, ready for the answer
+schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, post_load, validate
+
+from ..advice import CONNECTIVITY, Advice, Answers, Confidence, Reason
+from ..messages import LANGUAGES, words
+from ..model import Protocol
+from .settings import SettingsSchema
+
+MAX_DEVICES = 1000
+
+
+class _AnswerFields(Schema):
+    class Meta:
+        unknown = RAISE
+
+    devices = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_DEVICES),
+        metadata={"description": "how many computers, phones and tablets read this mailbox"},
+    )
+    webmail = fields.Boolean(
+        allow_none=True, metadata={"description": "also reads mail in the browser"}
+    )
+    connectivity = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(CONNECTIVITY),
+        metadata={"description": "good, poor (slow or unstable) or metered (paid by the megabyte)"},
+    )
+    offline_access = fields.Boolean(
+        allow_none=True, metadata={"description": "must read mail offline"}
+    )
+    shared_account = fields.Boolean(
+        allow_none=True, metadata={"description": "several people share it"}
+    )
+    server_folders = fields.Boolean(
+        allow_none=True, metadata={"description": "folders must be the same on every device"}
+    )
+    quota_percent = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=0, max=100),
+        metadata={"description": "how full the mailbox is, as the customer knows it"},
+    )
+
+
+def _answers(data: Mapping[str, Any]) -> Answers:
+    return Answers(**{name: data.get(name) for name in _AnswerFields().fields})
+
+
+class AnswersSchema(_AnswerFields):
+    """The answers alone, as the diagnosis request's `answers` object."""
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Answers:
+        return _answers(data)
+
+
+@dataclass(frozen=True)
+class AdviceRequest:
+    answers: Answers
+    lang: str | None = None
+    email: str | None = None
+
+
+class AdviceRequestSchema(_AnswerFields):
+    """POST /api/v1/advice: the answers beside an optional language and address."""
+
+    lang = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+    email = fields.String(load_default=None, validate=validate.Length(min=1, max=1024))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> AdviceRequest:
+        return AdviceRequest(answers=_answers(data), lang=data.get("lang"), email=data.get("email"))
+
+
+class ExplainedReasonSchema(Schema):
+    code = fields.String()
+    text = fields.String()
+    faq_url = fields.String(allow_none=True)
+
+
+class RecommendationSchema(Schema):
+    """The advice in words; a diagnosis report's `recommendation`."""
+
+    protocol = fields.Enum(Protocol, by_value=True)
+    confidence = fields.Enum(Confidence, by_value=True)
+    reasons = fields.List(fields.Nested(ExplainedReasonSchema))
+    cautions = fields.List(fields.Nested(ExplainedReasonSchema))
+    faq_url = fields.String(allow_none=True)
+
+
+class AdviceSchema(RecommendationSchema):
+    """The answer of POST /api/v1/advice; `settings` only when the request named an address."""
+
+    settings = fields.Nested(SettingsSchema, allow_none=True)
+
+
+def _explain_one(reason: Reason, lang: str, faq_url: str | None) -> dict[str, Any]:
+    return {
+        "code": reason.code,
+        "text": words(reason.code, lang, reason.params).message,
+        "faq_url": faq_url,
+    }
+
+
+def explain(advice: Advice, lang: str, faq_url: str | None) -> dict[str, Any]:
+    """The advice with every reason and caution in `lang`, each citing the FAQ."""
+    return {
+        "protocol": advice.protocol,
+        "confidence": advice.confidence,
+        "reasons": [_explain_one(r, lang, faq_url) for r in advice.reasons],
+        "cautions": [_explain_one(c, lang, faq_url) for c in advice.cautions],
+        "faq_url": faq_url,
+    }
+
+
+def recommendation_json(advice: Advice, lang: str, faq_url: str | None) -> dict[str, Any]:
+    """JSON-ready recommendation for a diagnosis report."""
+    return RecommendationSchema().dump(explain(advice, lang, faq_url))  # type: ignore[no-any-return]

@@ -45,6 +45,8 @@ def normalize_domain(raw: str) -> tuple[str, str]:
         ascii_domain = idna.encode(raw, uts46=True, transitional=False).decode("ascii").lower()
         unicode_domain = idna.decode(ascii_domain)
     except (idna.IDNAError, UnicodeError) as exc:
+        if str(exc).lower().startswith("domain too long"):
+            raise InvalidDomain(f"the domain is longer than {MAX_DOMAIN} characters") from None
         raise InvalidDomain(f"the domain is not a valid (internationalised) domain name: {exc}") from None
     if len(ascii_domain) > MAX_DOMAIN:
         raise InvalidDomain(f"the domain is longer than {MAX_DOMAIN} characters")
@@ -75,6 +77,8 @@ def parse_address(raw: str | None) -> Address:
         raise InvalidAddress(f"the part before '@' is longer than {MAX_LOCAL} bytes")
     if local.startswith(".") or local.endswith(".") or ".." in local:
         raise InvalidAddress("the part before '@' has a misplaced dot")
+    if "%" in local:
+        raise InvalidAddress("the part before '@' may not contain '%' (it marks placeholders)")
     for ch in local:
         if not (_ATEXT.match(ch) or (ord(ch) > 127 and unicodedata.category(ch)[0] in _ALLOWED_UNICODE)):
             raise InvalidAddress(f"the part before '@' may not contain {ch!r}")

@@ -49,8 +49,12 @@ def serve(config_file: str | None, host: str, port: int) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def check_config(file: str) -> None:
     """Validate FILE; print every problem with its key path, or a one-line summary."""
+    from .directory import read_domains
+
     config = _load(file)
-    domains = sum(len(p.domains) for p in config.providers)
+    domains = sum(
+        len(p.domains) + (len(read_domains(p.domains_file)) if p.domains_file else 0) for p in config.providers
+    )
     patterns = sum(len(p.domain_patterns) for p in config.providers)
     servers = sum(len(p.servers) for p in config.providers)
     click.echo(

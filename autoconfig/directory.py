@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -59,13 +60,22 @@ class DomainsFile:
                 self._stamp = stamp
 
 
+_PLAIN_DOMAIN = re.compile(r"^(?!xn--)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+
+
 def read_domains(path: Path) -> frozenset[str]:
-    """Domains of a file, A-labels, lower case; blank lines, `#` comments and bad lines skipped."""
+    """Domains of a file, A-labels, lower case; blank lines, `#` comments and bad lines skipped.
+
+    Plain ASCII names skip the (slow) IDNA codec so a 100,000-line file reloads in a blink.
+    """
     domains = set()
     with open(path, encoding="utf-8") as fh:
         for line in fh:
-            text = line.split("#", 1)[0].strip()
+            text = line.split("#", 1)[0].strip().lower()
             if not text:
+                continue
+            if len(text) <= 253 and _PLAIN_DOMAIN.match(text) and ".xn--" not in text:
+                domains.add(text)
                 continue
             try:
                 domains.add(normalize_domain(text)[0])

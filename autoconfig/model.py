@@ -29,8 +29,8 @@ class Security(StrEnum):
 class Auth(StrEnum):
     """Thunderbird's authentication names, the vocabulary of the config file."""
 
-    PASSWORD_CLEARTEXT = "password-cleartext"
-    PASSWORD_ENCRYPTED = "password-encrypted"
+    PASSWORD_CLEARTEXT = "password-cleartext"  # noqa: S105 - a method name, not a secret
+    PASSWORD_ENCRYPTED = "password-encrypted"  # noqa: S105
     OAUTH2 = "OAuth2"
     CLIENT_IP_ADDRESS = "client-IP-address"
     TLS_CLIENT_CERT = "TLS-client-cert"

@@ -118,7 +118,9 @@ class ServerSchema(_Strict):
 class MobileConfigSchema(_Strict):
     identifier = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", error="must be reverse-DNS, like com.example.mail"),
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", error="must be reverse-DNS, like com.example.mail"
+        ),
     )
     signing_cert = fields.String(load_default="")
     signing_key = fields.String(load_default="")
@@ -175,7 +177,9 @@ class ConfigFileSchema(_Strict):
     dns = fields.Nested(DnsSchema, load_default=lambda: DnsSchema().load({}))
     limits = fields.Nested(LimitsSchema, load_default=lambda: LimitsSchema().load({}))
     provider = fields.List(
-        fields.Nested(ProviderSchema), required=True, validate=validate.Length(min=1, error="needs at least one provider")
+        fields.Nested(ProviderSchema),
+        required=True,
+        validate=validate.Length(min=1, error="needs at least one provider"),
     )
 
     @validates_schema

@@ -41,7 +41,8 @@ def cached_xml(body: bytes, content_type: str = "application/xml; charset=utf-8"
     response.cache_control.max_age = CACHE_SECONDS
     response.vary.add("Host")
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/mail/config-v1.1.xml")

@@ -1,0 +1,66 @@
+"""Start and stop a real server process for the tests, and report why it failed.
+
+Every fixture server (Dovecot, Knot, Redis) runs in its own session and process group,
+so a stop takes down its children too, and a failed start raises ``ServerStartError``
+carrying the server's own log, which the fixtures turn into ``pytest.fail``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class ServerStartError(RuntimeError):
+    """A test server did not come up; the message holds its log tail."""
+
+
+def tail(path: Path, lines: int = 80) -> str:
+    """The last ``lines`` lines of a log file, or a note that there is none."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return f"(no log at {path}: {exc.strerror})"
+    return "\n".join(text.splitlines()[-lines:]) or f"(log {path} is empty)"
+
+
+class ManagedProcess:
+    """A child process with stdout+stderr in a file, stopped with its whole group."""
+
+    def __init__(self, argv: Sequence[str | os.PathLike[str]], output_path: Path) -> None:
+        self.argv = [os.fspath(arg) for arg in argv]
+        self.output_path = output_path
+        with output_path.open("ab") as output:
+            self.popen = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own group: stop() can signal its children too
+            )
+        self.pid = self.popen.pid
+        # A crashed test run must not leave servers behind.
+        atexit.register(self.stop)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM the group, SIGKILL it if it lingers, and reap the process."""
+        atexit.unregister(self.stop)
+        if self.popen.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # The leader is not reaped yet, so its pid still names our group only.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            self.popen.wait()

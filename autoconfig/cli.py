@@ -65,20 +65,46 @@ def check_config(file: str) -> None:
 
 @main.command()
 @config_option
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(["thunderbird"]))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["thunderbird", "autodiscover", "mobileconfig"]))
 @click.argument("email")
-def render(config_file: str | None, fmt: str, email: str) -> None:
-    """Print what a client would receive for EMAIL."""
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to FILE instead of standard output (mobileconfig is binary when signed).")
+@click.option("--protocol", type=click.Choice(["imap", "pop3"]), default=None,
+              help="mobileconfig: the incoming protocol (default: the first one configured).")
+@click.option("--name", default=None, help="mobileconfig: the sender name on the device.")
+def render(
+    config_file: str | None, fmt: str, email: str, out: str | None, protocol: str | None, name: str | None
+) -> None:
+    """Print what a client would receive for EMAIL (mobileconfig: signed when configured)."""
     from .directory import Directory
-    from .formats import thunderbird
+    from .formats import autodiscover, mobileconfig, thunderbird
+    from .model import Protocol
     from .resolver import make_resolver
     from .settings import settings_for_address
+    from .signing import load_signers
 
     config = _load(config_file)
     try:
         settings = settings_for_address(Directory(config.providers, make_resolver(config.dns)), email)
+        if fmt == "autodiscover":
+            body = autodiscover.render(settings)
+        elif fmt == "mobileconfig":
+            body = mobileconfig.render(
+                settings, config.service, protocol=Protocol(protocol) if protocol else None,
+                account_name=mobileconfig.check_account_name(name),
+            )
+            signer = load_signers(config.providers).get(settings.provider.id)
+            body = signer.sign(body) if signer is not None else body
+        else:
+            body = thunderbird.render(settings, config.service)
     except AutoconfigError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
-    body = thunderbird.render(settings, config.service)
-    click.echo(body.decode("utf-8"), nl=False)
+    except ConfigError as exc:
+        for message in exc.messages:
+            click.echo(f"error: {message}", err=True)
+        sys.exit(2)
+    if out:
+        Path(out).write_bytes(body)
+    else:
+        click.echo(body, nl=False)  # bytes go to the binary stream as they are

@@ -14,10 +14,12 @@ def services() -> Services:
 
 
 def init_app(app: Flask) -> None:
-    from . import api, clients, errors
+    from . import api, apple, clients, errors, outlook
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
     errors.init_app(app)
     app.register_blueprint(clients.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(outlook.bp)
+    app.register_blueprint(apple.bp)

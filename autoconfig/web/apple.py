@@ -1,0 +1,81 @@
+"""Apple configuration profiles at /mobileconfig?email=…, CMS-signed when the provider is configured to.
+
+Signing keys are loaded once when the blueprint is registered (app start); a request only signs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ..errors import InvalidInput
+from ..formats import mobileconfig
+from ..model import Protocol
+from ..settings import settings_for_address
+from ..signing import ProfileSigner, load_signers
+from . import services
+
+bp = Blueprint("apple", __name__)
+SIGNERS = "autoconfig.profile_signers"
+PROTOCOLS = {"imap": Protocol.IMAP, "pop3": Protocol.POP3, "pop": Protocol.POP3}
+
+
+@bp.record_once
+def _load_signers(state: Any) -> None:
+    state.app.extensions[SIGNERS] = load_signers(state.app.extensions["autoconfig"].config.providers)
+
+
+def signers() -> Mapping[str, ProfileSigner]:
+    return current_app.extensions[SIGNERS]  # type: ignore[no-any-return]
+
+
+def _protocol(value: str | None) -> Protocol | None:
+    if not value:
+        return None
+    try:
+        return PROTOCOLS[value.strip().lower()]
+    except KeyError:
+        raise InvalidInput("protocol must be imap or pop3", field="protocol") from None
+
+
+def _lang(value: str | None) -> str | None:
+    languages = services().config.service.languages
+    if not value:
+        return None
+    if value not in languages:
+        raise InvalidInput(f"lang must be one of: {', '.join(languages)}", field="lang")
+    return value
+
+
+@bp.get("/mobileconfig")
+def profile() -> Response:
+    """The profile for ?email= (or ?emailaddress=), optional protocol=imap|pop3, name= and lang=."""
+    args = request.args
+    if "password" in args:
+        raise InvalidInput(
+            "a password never goes in a URL; the device asks for it while installing the profile",
+            field="password",
+        )
+    field = "email" if "email" in args or "emailaddress" not in args else "emailaddress"
+    try:
+        settings = settings_for_address(services().directory, args.get(field))
+    except InvalidInput as exc:
+        exc.field = exc.field or field
+        raise
+    body = mobileconfig.render(
+        settings,
+        services().config.service,
+        protocol=_protocol(args.get("protocol")),
+        account_name=mobileconfig.check_account_name(args.get("name")),
+        lang=_lang(args.get("lang")),
+    )
+    signer = signers().get(settings.provider.id)
+    if signer is not None:
+        body = signer.sign(body)
+    response = Response(body, content_type=mobileconfig.CONTENT_TYPE)
+    response.headers.set("Content-Disposition", "attachment", filename=mobileconfig.filename(settings))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

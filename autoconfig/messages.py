@@ -22,6 +22,202 @@ class Text:
 
 # code → {lang → Text}. Probes, DNS health and advice each add their codes here.
 CATALOGUE: Mapping[str, Mapping[str, Text]] = {
+    # DNS: the health of a customer domain's records (autoconfig/dnshealth.py)
+    "dns.mx_ok": {
+        "it": Text("I record MX di {domain} puntano ai nostri server di posta ({found})."),
+        "en": Text("The MX records of {domain} point at our mail servers ({found})."),
+    },
+    "dns.mx_missing": {
+        "it": Text(
+            "Il dominio {domain} non ha record MX: la posta inviata a questo dominio non arriva da noi.",
+            "Pubblica nella zona DNS del dominio i record MX indicati tra le righe di zona ({expected}); "
+            "se il DNS è gestito altrove, chiedilo a chi lo gestisce.",
+        ),
+        "en": Text(
+            "The domain {domain} has no MX records: mail sent to this domain does not reach us.",
+            "Publish the MX records shown in the zone lines ({expected}) in the domain's DNS zone; if "
+            "someone else runs the DNS, ask them to.",
+        ),
+    },
+    "dns.mx_null": {
+        "it": Text(
+            "Il dominio {domain} dichiara di non ricevere posta (record MX nullo «0 .»).",
+            "Sostituisci il record MX nullo con i record MX indicati tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The domain {domain} declares that it accepts no mail (a null MX record, “0 .”).",
+            "Replace the null MX record with the MX records shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.mx_foreign": {
+        "it": Text(
+            "I record MX di {domain} puntano a un altro fornitore ({foreign}): la posta del cliente "
+            "viene consegnata lì, non nella casella da noi.",
+            "Se il cliente vuole ricevere la posta da noi, sostituisci i record MX con quelli indicati "
+            "({expected}); se la posta resta dall'altro fornitore, la configurazione da noi è inutile.",
+        ),
+        "en": Text(
+            "The MX records of {domain} point at another provider ({foreign}): the customer's mail is "
+            "delivered there, not to the mailbox with us.",
+            "If the customer wants their mail with us, replace the MX records with the ones shown "
+            "({expected}); if the mail stays with the other provider, our settings do not apply.",
+        ),
+    },
+    "dns.mx_mixed": {
+        "it": Text(
+            "I record MX principali di {domain} puntano a noi, ma alcuni di riserva puntano altrove "
+            "({foreign}): quando i nostri server sono occupati, parte della posta può finire lì.",
+            "Togli i record MX che non sono nostri, a meno che non siano un servizio di riserva "
+            "voluto che inoltra la posta a noi.",
+        ),
+        "en": Text(
+            "The main MX records of {domain} point at us, but some backup ones point elsewhere "
+            "({foreign}): when our servers are busy, some mail may land there.",
+            "Remove the MX records that are not ours, unless they are a deliberate backup service "
+            "that forwards the mail to us.",
+        ),
+    },
+    "dns.mx_unchecked": {
+        "it": Text(
+            "Il dominio {domain} ha record MX ({found}); la configurazione non indica quali server MX "
+            "sono nostri, quindi non è possibile dire se puntano a noi."
+        ),
+        "en": Text(
+            "The domain {domain} has MX records ({found}); the configuration does not name our MX "
+            "hosts, so whether they point at us cannot be told."
+        ),
+    },
+    "dns.srv_ok": {
+        "it": Text("Il record SRV {name} è corretto ({found})."),
+        "en": Text("The SRV record {name} is right ({found})."),
+    },
+    "dns.srv_missing": {
+        "it": Text(
+            "Manca il record SRV {name}. È facoltativo, ma alcuni programmi di posta (Apple Mail, "
+            "KMail) lo usano per configurarsi da soli.",
+            "Pubblica il record SRV indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The SRV record {name} is missing. It is optional, but some mail clients (Apple Mail, "
+            "KMail) use it to set themselves up.",
+            "Publish the SRV record shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.srv_mismatch": {
+        "it": Text(
+            "Il record SRV {name} indica {found}, ma i nostri server sono {expected}: i programmi che "
+            "lo seguono vengono configurati con il server sbagliato.",
+            "Correggi il record SRV come indicato tra le righe di zona ({expected}), oppure "
+            "cancellalo; spesso è un resto del fornitore precedente.",
+        ),
+        "en": Text(
+            "The SRV record {name} says {found}, but our servers are {expected}: clients that follow "
+            "it are set up with the wrong server.",
+            "Correct the SRV record as shown in the zone lines ({expected}), or delete it; it is "
+            "often left over from the previous provider.",
+        ),
+    },
+    "dns.srv_not_offered": {
+        "it": Text(
+            "Il servizio {service} non è offerto e il record SRV {name} non c'è: va bene così.",
+            "Facoltativo: pubblica «0 0 0 .» per dire ai programmi di posta che il servizio non c'è.",
+        ),
+        "en": Text(
+            "The service {service} is not offered and there is no SRV record {name}: that is fine.",
+            "Optional: publish “0 0 0 .” to tell mail clients that the service is not offered.",
+        ),
+    },
+    "dns.autoconfig_ok": {
+        "it": Text("Il nome {name} raggiunge il servizio di configurazione automatica ({found})."),
+        "en": Text("The name {name} reaches the automatic setup service ({found})."),
+    },
+    "dns.autoconfig_missing": {
+        "it": Text(
+            "Il nome {name} non esiste: Thunderbird e altri programmi non trovano da soli le "
+            "impostazioni della casella.",
+            "Pubblica il record indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The name {name} does not exist: Thunderbird and other clients cannot find the mailbox "
+            "settings by themselves.",
+            "Publish the record shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.autoconfig_foreign": {
+        "it": Text(
+            "Il nome {name} esiste ma non punta al nostro servizio ({found}): spesso è un record "
+            "jolly (*) del sito web, e Thunderbird non vi trova le impostazioni.",
+            "Pubblica per {name} il record indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The name {name} exists but does not point at our service ({found}): often a wildcard "
+            "(*) record of the website, where Thunderbird finds no settings.",
+            "Publish the record shown in the zone lines for {name} ({expected}).",
+        ),
+    },
+    "dns.autodiscover_ok": {
+        "it": Text("Il nome {name} raggiunge il servizio autodiscover per Outlook ({found})."),
+        "en": Text("The name {name} reaches the autodiscover service for Outlook ({found})."),
+    },
+    "dns.autodiscover_missing": {
+        "it": Text(
+            "Il nome {name} non esiste: Outlook non trova da solo le impostazioni della casella.",
+            "Pubblica il record indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The name {name} does not exist: Outlook cannot find the mailbox settings by itself.",
+            "Publish the record shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.autodiscover_foreign": {
+        "it": Text(
+            "Il nome {name} esiste ma non punta al nostro servizio ({found}): Outlook chiede le "
+            "impostazioni a un altro server.",
+            "Pubblica per {name} il record indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The name {name} exists but does not point at our service ({found}): Outlook asks "
+            "another server for the settings.",
+            "Publish the record shown in the zone lines for {name} ({expected}).",
+        ),
+    },
+    "dns.autodiscover_srv_missing": {
+        "it": Text(
+            "Manca il record SRV {name}. Outlook lo usa solo quando il nome autodiscover del dominio "
+            "non risponde.",
+            "Facoltativo: pubblica il record SRV indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The SRV record {name} is missing. Outlook uses it only when the domain's autodiscover "
+            "name does not answer.",
+            "Optional: publish the SRV record shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.lookup_failed": {
+        "it": Text(
+            "La ricerca DNS di {name} ({rtype}) non è riuscita ({reason}): non si può dire se il "
+            "record c'è.",
+            "Riprova tra qualche minuto; se l'errore resta, i server DNS del dominio non rispondono "
+            "bene e va avvisato chi li gestisce.",
+        ),
+        "en": Text(
+            "The DNS lookup of {name} ({rtype}) failed ({reason}): whether the record exists cannot "
+            "be told.",
+            "Try again in a few minutes; if it keeps failing, the domain's DNS servers are not "
+            "answering properly and whoever runs them should be told.",
+        ),
+    },
+    # HTTP: a rate limit refused the request (autoconfig/web/limits.py)
+    "http.rate_limited": {
+        "it": Text(
+            "Troppe richieste in poco tempo da questo indirizzo o per questa casella.",
+            "Attendi {retry_after} secondi e riprova.",
+        ),
+        "en": Text(
+            "Too many requests in a short time from this address or for this mailbox.",
+            "Wait {retry_after} seconds and try again.",
+        ),
+    },
     # Advice: reasons for a recommendation (autoconfig/advice.py)
     "advice.imap.several_devices": {
         "it": Text(

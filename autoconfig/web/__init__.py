@@ -14,7 +14,7 @@ def services() -> Services:
 
 
 def init_app(app: Flask) -> None:
-    from . import api, apple, clients, errors, outlook
+    from . import api, apple, clients, dns, errors, outlook
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -23,3 +23,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(outlook.bp)
     app.register_blueprint(apple.bp)
+    app.register_blueprint(dns.bp)

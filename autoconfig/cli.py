@@ -108,3 +108,76 @@ def render(
         Path(out).write_bytes(body)
     else:
         click.echo(body, nl=False)  # bytes go to the binary stream as they are
+
+
+_DNS_HEADERS = {
+    "it": ("stato", "record", "atteso", "trovato", "Righe da pubblicare nella zona DNS"),
+    "en": ("status", "record", "expected", "found", "Lines to publish in the DNS zone"),
+}
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Rows of cells (a cell may hold several lines) as aligned plain text."""
+    split = [[cell.splitlines() or [""] for cell in row] for row in rows]
+    widths = [max(len(line) for row in split for line in row[i]) for i in range(len(rows[0]))]
+    out = []
+    for row in split:
+        for n in range(max(len(cell) for cell in row)):
+            parts = [(cell[n] if n < len(cell) else "").ljust(w) for cell, w in zip(row, widths, strict=True)]
+            out.append("  ".join(parts).rstrip())
+    return "\n".join(out)
+
+
+@main.command("dns")
+@config_option
+@click.argument("domain")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/dns.")
+@click.option("--lang", type=click.Choice(["it", "en"]), default=None,
+              help="Language of the messages (default: the configured first language).")
+def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str | None) -> None:
+    """Check DOMAIN's MX, SRV, autoconfig and autodiscover records; print the zone lines.
+
+    Exits 1 when a record is in error, 2 when the domain cannot be checked at all.
+    """
+    import json
+
+    from .addresses import normalize_domain
+    from .directory import Directory
+    from .dnshealth import check_dns
+    from .model import Status
+    from .resolver import make_resolver
+    from .schemas.dns import dump
+
+    config = _load(config_file)
+    lang = lang or config.service.default_language
+    try:
+        ascii_domain, unicode_domain = normalize_domain(domain)
+        provider = Directory(config.providers, make_resolver(config.dns)).lookup(ascii_domain)
+    except AutoconfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    if provider is None:
+        click.echo(f"error: no provider serves the domain {unicode_domain}", err=True)
+        sys.exit(2)
+    health = check_dns(provider, ascii_domain, make_resolver(config.dns, cache=False), config.service.public_url)
+    report = dump(health, provider, unicode_domain, lang)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        *columns, zone_title = _DNS_HEADERS[lang]
+        rows = [tuple(columns)] + [
+            (c["status"], f"{c['name']} {c['rtype']}", "\n".join(c["expected"]) or "-",
+             "\n".join(c["found"]) or "-")
+            for c in report["checks"]
+        ]
+        click.echo(_table(rows))
+        for c in report["checks"]:
+            if c["status"] != "ok":
+                click.echo(f"\n{c['status']}: {c['message']}")
+                if c["remedy"]:
+                    click.echo(f"  → {c['remedy']}")
+        click.echo(f"\n{zone_title}:")
+        for line in health.zone_lines:
+            click.echo(line)
+    if health.status is Status.ERROR:
+        sys.exit(1)

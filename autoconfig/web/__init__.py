@@ -14,13 +14,16 @@ def services() -> Services:
 
 
 def init_app(app: Flask) -> None:
-    from . import api, apple, clients, dns, errors, outlook
+    from . import api, apple, clients, dns, errors, limits, observability, outlook, security
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    observability.init_app(app)  # first: the request id and timing wrap everything else
+    security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(clients.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outlook.bp)
     app.register_blueprint(apple.bp)
     app.register_blueprint(dns.bp)
+    limits.init_app(app)  # last: attaches limits to the views registered above

@@ -1,0 +1,168 @@
+"""Logs as JSON lines with the request id, and secrets scrubbed on the way out.
+
+Nothing here runs at import or configures logging by itself: gunicorn applies
+`logging_config()` (deploy/gunicorn.conf.py), the CLI may call `configure()`. The app only
+sets the request id (`request_id_var`) and writes records; whoever owns the process owns
+the handlers. Redaction is defence in depth: no code of ours logs a password on purpose,
+but a library's debug line, an exception message or a repr might.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import re
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+# The request being served in this thread or task; None outside a request.
+request_id_var: ContextVar[str | None] = ContextVar("autoconfig_request_id", default=None)
+
+REDACTED = "[REDACTED]"
+SECRET_KEYS = frozenset(
+    {"password", "passwd", "pass", "pwd", "secret", "authorization", "proxy-authorization",
+     "cookie", "set-cookie", "token", "access_token", "api_key", "apikey"}
+)
+
+_KEY_ALT = r"password|passwd|pwd|secret|access_token|api_?key|token"
+# "password": "…", 'password': '…', password=…, password: …, PASS … (POP3), AUTH PLAIN …
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # JSON / Python-repr style pairs, values quoted: keep the key, drop the value.
+    (re.compile(rf"""(?i)(["']?(?:{_KEY_ALT})["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2).)*\2"""), rf"\1\2{REDACTED}\2"),
+    # Unquoted key=value or key: value (query strings, form bodies, free text).
+    (re.compile(rf"(?i)\b((?:{_KEY_ALT})\s*[:=]\s*)(?![\"'\s])[^\s&,;}}\]]+"), rf"\1{REDACTED}"),
+    # HTTP Authorization / Proxy-Authorization headers, any scheme.
+    (re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*[\"']?)[^\"'\r\n]+"), rf"\1{REDACTED}"),
+    # Bearer / Basic credentials floating free (e.g. in an exception message).
+    (re.compile(r"(?i)\b(basic|bearer|digest|negotiate|ntlm)\s+[A-Za-z0-9+/=._~-]{8,}"), rf"\1 {REDACTED}"),
+    # Mail protocol logins: IMAP `LOGIN user pass`, POP3 `PASS x`, SASL `AUTH PLAIN <b64>`.
+    # Upper case only, as the protocols write them, so prose like "login refused" survives.
+    (re.compile(r"\b(LOGIN\s+\S+\s+)\S+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?m)^(\s*(?:[A-Za-z0-9]+\s+)?PASS\s+).+$"), rf"\1{REDACTED}"),
+    (re.compile(r"\b(AUTH(?:ENTICATE)?\s+(?:PLAIN|LOGIN)\s+)\S+"), rf"\1{REDACTED}"),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with anything that looks like a password or a credential replaced."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_value(value: Any, depth: int = 0) -> Any:
+    """A copy of a mapping/sequence with secret keys' values replaced (recursively)."""
+    if depth > 6:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if str(k).lower() in SECRET_KEYS else redact_value(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_value(v, depth + 1) for v in value)
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs the message, its arguments and extra fields before any handler formats them.
+
+    Attach it to handlers (a logger's filters do not see records propagated from children).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        for key, value in list(vars(record).items()):
+            if key in _EXTRA_SKIP or key.startswith("_"):
+                continue
+            if key.lower() in SECRET_KEYS:
+                setattr(record, key, REDACTED)
+            elif isinstance(value, (str, Mapping, list, tuple)):
+                setattr(record, key, redact_value(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+# LogRecord attributes that are not "extra" fields.
+_EXTRA_SKIP = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, extra fields.
+
+    Output is redacted again as a last line of defence, so even a handler without the
+    filter never writes a password.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": message,
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in _EXTRA_SKIP and key not in entry and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        entry = redact_value(entry)
+        return json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict: JSON lines on stderr, redacted, for every logger.
+
+    gunicorn's own loggers go through the same handler; its access log is replaced by
+    ours (`autoconfig.access`), which knows the request id and the endpoint.
+    """
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "filters": ["redact"],
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": RedactingFilter}},
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"json": handler},
+        "root": {"level": level, "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["json"], "propagate": False},
+            "gunicorn.access": {"level": "WARNING", "handlers": ["json"], "propagate": False},
+            # The limiter logs every refusal at INFO with the client key; we count them in
+            # /metrics and log our own line instead.
+            "flask-limiter": {"level": "WARNING"},
+        },
+    }
+
+
+def configure(level: str = "INFO") -> None:
+    """Apply `logging_config` to this process (gunicorn does it from its config file)."""
+    logging.config.dictConfig(logging_config(level))

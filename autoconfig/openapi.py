@@ -1,0 +1,253 @@
+"""The OpenAPI 3 document, generated with apispec from the marshmallow schemas the API uses.
+
+Every documented operation is one `Operation` in `OPERATIONS`: a new endpoint is one
+entry here, naming the very schemas its view loads and dumps, so the document cannot
+drift from the code. Pure: no Flask, no I/O; the web layer serves the result at
+/api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from .schemas.advice import AdviceRequestSchema, AdviceSchema
+from .schemas.settings import SettingsSchema
+
+OPENAPI_VERSION = "3.0.3"
+JSON = "application/json"
+XML = "application/xml"
+
+
+# -- Schemas of the web layer's own bodies (errors, health) -------------------------------
+
+class ErrorSchema(Schema):
+    """Every 4xx/5xx of the JSON API: a stable code and a sentence that says what is wrong."""
+
+    error = fields.String(required=True, metadata={"example": "invalid_address"})
+    message = fields.String(required=True)
+    field = fields.String(metadata={"description": "the parameter or body field at fault"})
+
+
+class RateLimitedSchema(Schema):
+    error = fields.String(required=True, metadata={"example": "rate_limited"})
+    message = fields.String(required=True, metadata={"description": "in the request's language"})
+    remedy = fields.String(allow_none=True)
+    limit = fields.String(metadata={"description": "per_ip, per_account or autoconfig_per_ip"})
+    retry_after = fields.Integer(metadata={"description": "seconds; also the Retry-After header"})
+
+
+class HealthConfigSchema(Schema):
+    loaded = fields.Boolean()
+    source = fields.String(allow_none=True)
+    providers = fields.Integer()
+
+
+class HealthSchema(Schema):
+    status = fields.String(metadata={"description": "ok, or degraded when Redis is unreachable"})
+    version = fields.String()
+    config = fields.Nested(HealthConfigSchema)
+    rate_limit_storage = fields.String(metadata={"description": "memory, ok or unreachable"})
+
+
+# -- The table of operations --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    location: str = "query"
+    required: bool = False
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    description: str
+    schema: type[Schema] | Mapping[str, Any] | None = None
+    content_type: str = JSON
+    headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    responses: Mapping[int, Reply]
+    description: str = ""
+    parameters: tuple[Param, ...] = ()
+    body: type[Schema] | Mapping[str, Any] | None = None
+    body_types: tuple[str, ...] = (JSON,)
+    body_required: bool = True
+    rate_limited: bool = False
+
+
+EMAIL = Param(
+    "email", "the customer's e-mail address", required=True,
+    schema={"type": "string", "example": "mario.rossi@example.com"},
+)
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+ERROR_400 = Reply("the input is malformed; `message` says what is wrong", ErrorSchema)
+ERROR_404 = Reply("no provider serves this domain", ErrorSchema)
+ERROR_413 = Reply("the body is too large", ErrorSchema)
+ERROR_415 = Reply("the body is not application/json", ErrorSchema)
+ERROR_429 = Reply("a rate limit refused the request", RateLimitedSchema, headers=RETRY_AFTER)
+XML_TEXT = {"type": "string", "format": "xml"}
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "get", "/mail/config-v1.1.xml", "Thunderbird autoconfig 1.1", "clients",
+        description="Without `emailaddress` the domain comes from the Host header "
+        "(autoconfig.<domain>) and the answer holds the %EMAILADDRESS% placeholders.",
+        parameters=(Param("emailaddress", "the address the client is setting up"),),
+        responses={200: Reply("the clientConfig document", XML_TEXT, XML), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/.well-known/autoconfig/mail/config-v1.1.xml", "Thunderbird autoconfig 1.1 (well-known path)",
+        "clients",
+        parameters=(Param("emailaddress", "the address the client is setting up"),),
+        responses={200: Reply("the clientConfig document", XML_TEXT, XML), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "post", "/autodiscover/autodiscover.xml", "Outlook autodiscover (POX)", "clients",
+        description="Any letter case of the path. Every failure is an Autodiscover Error document.",
+        body=XML_TEXT, body_types=("text/xml", XML),
+        responses={200: Reply("the Autodiscover response (or Error document)", XML_TEXT, "text/xml"),
+                   400: Reply("an Autodiscover Error document", XML_TEXT, "text/xml"),
+                   404: Reply("an Autodiscover Error document", XML_TEXT, "text/xml"),
+                   413: Reply("an Autodiscover Error document", XML_TEXT, "text/xml"),
+                   429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/autodiscover/autodiscover.json/v1.0/{email}", "Autodiscover v2", "clients",
+        parameters=(Param("email", "the address", location="path", required=True),
+                    Param("Protocol", "AutodiscoverV1", required=True)),
+        responses={200: Reply("where the POX endpoint is", {"type": "object"}), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/autodiscover/autodiscover.json", "Autodiscover v2 (query form)", "clients",
+        parameters=(Param("Email", "the address", required=True),
+                    Param("Protocol", "AutodiscoverV1", required=True)),
+        responses={200: Reply("where the POX endpoint is", {"type": "object"}), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/mobileconfig", "Apple configuration profile", "clients",
+        description="Signed (CMS, DER) when the provider has a signing certificate.",
+        parameters=(EMAIL, Param("protocol", "imap or pop3"), Param("name", "account name shown"),
+                    Param("lang", "it or en")),
+        responses={200: Reply("the profile", {"type": "string", "format": "binary"},
+                              "application/x-apple-aspen-config"),
+                   400: ERROR_400, 404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/api/v1/settings", "The resolved settings of an address", "api",
+        description="What every client format renders from.",
+        parameters=(EMAIL,),
+        responses={200: Reply("the settings", SettingsSchema), 400: ERROR_400, 404: ERROR_404,
+                   429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "post", "/api/v1/advice", "POP3 or IMAP, with reasons", "api",
+        body=AdviceRequestSchema,
+        responses={200: Reply("the recommendation", AdviceSchema), 400: ERROR_400,
+                   404: ERROR_404, 413: ERROR_413, 415: ERROR_415},
+    ),
+    Operation(
+        "get", "/api/v1/openapi.json", "This document", "operations",
+        responses={200: Reply("OpenAPI 3", {"type": "object"})},
+    ),
+    Operation(
+        "get", "/healthz", "Liveness: configuration loaded, version", "operations",
+        responses={200: Reply("healthy (status ok or degraded)", HealthSchema)},
+    ),
+    Operation(
+        "get", "/metrics", "Prometheus metrics", "operations",
+        responses={200: Reply("the exposition text", {"type": "string"}, "text/plain")},
+    ),
+)
+
+
+def _schema_name(schema: type[Schema] | Schema) -> str:
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__
+    return name[: -len("Schema")] if name.endswith("Schema") and name != "Schema" else name
+
+
+def _content(schema: type[Schema] | Mapping[str, Any] | None, content_type: str) -> dict[str, Any]:
+    return {content_type: {"schema": schema if isinstance(schema, type) else dict(schema or {})}}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    result: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "operationId": _operation_id(op)}
+    if op.description:
+        result["description"] = op.description
+    if op.parameters:
+        result["parameters"] = [
+            {"name": p.name, "in": p.location, "required": p.required or p.location == "path",
+             "description": p.description, "schema": dict(p.schema)}
+            for p in op.parameters
+        ]
+    if op.body is not None:
+        content: dict[str, Any] = {}
+        for content_type in op.body_types:
+            content.update(_content(op.body, content_type))
+        result["requestBody"] = {"required": op.body_required, "content": content}
+    result["responses"] = {
+        str(status): {
+            "description": reply.description,
+            **({"content": _content(reply.schema, reply.content_type)} if reply.schema is not None else {}),
+            **({"headers": {k: dict(v) for k, v in reply.headers.items()}} if reply.headers else {}),
+        }
+        for status, reply in sorted(op.responses.items())
+    }
+    return result
+
+
+def _operation_id(op: Operation) -> str:
+    words = [w for w in op.path.replace("{", "").replace("}", "").replace(".", "-").split("/") if w]
+    return op.method + "".join(w[:1].upper() + w[1:] for w in "-".join(words).split("-"))
+
+
+def build_document(
+    *, version: str, server_url: str, operations: tuple[Operation, ...] = OPERATIONS
+) -> dict[str, Any]:
+    """The whole OpenAPI document as a dict, ready for json.dumps."""
+    spec = APISpec(
+        title="autoconfig",
+        version=version,
+        openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={
+            "description": "Mail client autoconfiguration, account diagnostics and POP3/IMAP advice.",
+        },
+        servers=[{"url": server_url}],
+        tags=[
+            {"name": "clients", "description": "what mail clients fetch by themselves"},
+            {"name": "api", "description": "the JSON API behind the page and the helpdesk"},
+            {"name": "operations", "description": "health, metrics and this document"},
+        ],
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()

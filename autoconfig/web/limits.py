@@ -1,0 +1,191 @@
+"""Abuse limits (Flask-Limiter), one Limiter per app, counters in `[limits] storage_uri`.
+
+- Diagnoses (`POST /api/v1/diagnostics`): `diagnostics_per_ip` per client address and
+  `diagnostics_per_account` per e-mail address in the body: a diagnosis opens connections
+  and may try a password, so both a noisy client and a guessed account are capped.
+- Client setup and the cheap lookups (autoconfig, autodiscover, mobileconfig, settings,
+  DNS): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
+
+Limits are attached here, at registration, to whichever views serve the SPEC's paths, so
+the blueprints need not know about them. A refusal is a 429 with `Retry-After` and a
+message in the request's language. With `memory://` each process counts alone; with
+`redis://` every instance and worker shares the counters. When Redis is unreachable the
+limiter falls back to per-process memory instead of failing requests (healthz says so).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from ..addresses import parse_address
+from ..errors import AutoconfigError
+from ..i18n import request_language
+from ..messages import words
+from .observability import metrics
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "autoconfig.limiter"
+KEY_PREFIX = "autoconfig"
+RATE_LIMITED = "http.rate_limited"
+
+PER_IP, PER_ACCOUNT, AUTOCONFIG = "per_ip", "per_account", "autoconfig_per_ip"
+DIAGNOSTICS = ("POST", "/api/v1/diagnostics")
+# (method, a path the SPEC names) → the endpoint serving it gets the shared generous limit.
+AUTOCONFIG_ROUTES = (
+    ("GET", "/mail/config-v1.1.xml"),
+    ("GET", "/.well-known/autoconfig/mail/config-v1.1.xml"),
+    ("POST", "/autodiscover/autodiscover.xml"),
+    ("GET", "/autodiscover/autodiscover.json/v1.0/someone@example.com"),
+    ("GET", "/autodiscover/autodiscover.json"),
+    ("GET", "/mobileconfig"),
+    ("GET", "/api/v1/settings"),
+    ("GET", "/api/v1/dns"),
+)
+# A client owning an IPv6 /64 has 2**64 addresses: count the network, not the address.
+IPV6_PREFIX = 64
+REDIS_TIMEOUTS: dict[str, str | int] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+
+def client_key() -> str:
+    """The client's address (after ProxyFix), IPv6 reduced to its /64."""
+    raw = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+    return str(address)
+
+
+def account_key() -> str:
+    """A hash of the normalised address in the JSON body; "" when there is none.
+
+    Hashed so the limiter's storage (Redis) never holds customers' addresses.
+    """
+    cached: str | None = g.get("_limit_account_key")
+    if cached is not None:
+        return cached
+    key = ""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if isinstance(email, str):
+        try:
+            address = parse_address(email)
+        except AutoconfigError:
+            pass
+        else:
+            digest = hashlib.sha256(address.email.lower().encode("utf-8")).hexdigest()
+            key = f"account:{digest[:32]}"
+    g._limit_account_key = key
+    return key
+
+
+def _language() -> str:
+    """The body's `lang` for the JSON API, else what i18n decides (?lang=, Accept-Language)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    wanted = body.get("lang") if isinstance(body, dict) else None
+    return request_language(wanted if isinstance(wanted, str) else None)
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    return (app or current_app).extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def storage_status(app: Flask) -> str:
+    """"memory" (per process), "ok" (shared storage answers) or "unreachable"."""
+    if app.extensions["autoconfig"].config.limits.storage_uri.startswith("memory://"):
+        return "memory"
+    try:
+        return "ok" if limiter(app).storage.check() else "unreachable"
+    except Exception:
+        return "unreachable"
+
+
+def _endpoint_for(app: Flask, method: str, path: str) -> str | None:
+    adapter = app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(path, method=method)
+    except HTTPException:
+        return None
+    return str(endpoint)
+
+
+def _wrap(app: Flask, endpoint: str, *decorators: Callable[[Any], Any]) -> None:
+    view = app.view_functions[endpoint]
+    for decorate in decorators:
+        view = decorate(view)
+    app.view_functions[endpoint] = view
+
+
+def _refused(exc: RateLimitExceeded) -> Response:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scope = exc.limit.scope if isinstance(exc.limit.scope, str) else "unknown"
+    retry_after = 60
+    breached = limiter(app).current_limit
+    if breached is not None:
+        try:
+            retry_after = max(1, math.ceil(breached.reset_at - time.time()))
+        except Exception:  # storage gone between the hit and now: keep the default
+            log.warning("rate limit storage unreachable while computing Retry-After")
+    lang = _language()
+    text = words(RATE_LIMITED, lang, {"retry_after": retry_after})
+    metrics(app).rate_limited.labels(endpoint=request.endpoint or "unmatched", limit=scope).inc()
+    log.warning(
+        "rate limit %s refused a request to %s", scope, request.path,
+        extra={"limit": scope, "rule": str(exc.limit.limit), "retry_after": retry_after},
+    )
+    response = jsonify(
+        {"error": "rate_limited", "message": text.message, "remedy": text.remedy,
+         "limit": scope, "retry_after": retry_after}
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    response.cache_control.no_store = True
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Create this app's Limiter and attach the limits; call after every blueprint."""
+    options = app.extensions["autoconfig"].config.limits
+    limiter = Limiter(
+        client_key,
+        storage_uri=options.storage_uri,
+        storage_options=dict(REDIS_TIMEOUTS) if options.storage_uri.startswith("redis") else {},
+        strategy="sliding-window-counter",
+        key_prefix=KEY_PREFIX,
+        headers_enabled=False,
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    app.register_error_handler(RateLimitExceeded, _refused)
+
+    diagnostics = _endpoint_for(app, *DIAGNOSTICS)
+    if diagnostics is not None:
+        _wrap(
+            app, diagnostics,
+            limiter.limit(options.diagnostics_per_ip, scope=PER_IP, methods=["POST"]),
+            limiter.limit(
+                options.diagnostics_per_account, key_func=account_key, scope=PER_ACCOUNT,
+                methods=["POST"], exempt_when=lambda: not account_key(),
+            ),
+        )
+    shared = limiter.shared_limit(options.autoconfig_per_ip, scope=AUTOCONFIG)
+    endpoints = {_endpoint_for(app, method, path) for method, path in AUTOCONFIG_ROUTES}
+    for endpoint in sorted(e for e in endpoints if e is not None and e != diagnostics):
+        _wrap(app, endpoint, shared)

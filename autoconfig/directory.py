@@ -14,7 +14,7 @@ import dns.resolver
 
 from .addresses import normalize_domain
 from .errors import AutoconfigError, InvalidDomain
-from .model import Provider
+from .model import PLACEHOLDER_DOMAIN, Provider
 
 RECHECK_S = 1.0
 
@@ -22,6 +22,10 @@ RECHECK_S = 1.0
 class DnsUnavailable(AutoconfigError):
     status = 503
     code = "dns_unavailable"
+
+
+# The config lower-cases mx_hosts, so the placeholder may arrive as %emaildomain%.
+_MX_PLACEHOLDER = re.compile(re.escape(PLACEHOLDER_DOMAIN), re.IGNORECASE)
 
 
 class DomainsFile:
@@ -92,6 +96,7 @@ class Directory:
         self._patterns: dict[str, Provider] = {}
         self._files: list[tuple[DomainsFile, Provider]] = []
         self._mx: dict[str, Provider] = {}
+        self._mx_templates: list[tuple[str, Provider]] = []  # per-domain MX names, like %EMAILDOMAIN%.mx.example
         for provider in providers:
             for domain in provider.domains:
                 self._exact.setdefault(domain, provider)
@@ -100,7 +105,10 @@ class Directory:
             if provider.domains_file is not None:
                 self._files.append((DomainsFile(provider.domains_file), provider))
             for host in provider.mx_hosts:
-                self._mx.setdefault(host, provider)
+                if _MX_PLACEHOLDER.search(host):
+                    self._mx_templates.append((host, provider))
+                else:
+                    self._mx.setdefault(host, provider)
 
     def lookup(self, domain: str) -> Provider | None:
         """The provider for an A-label, lower-case domain, or None."""
@@ -121,18 +129,28 @@ class Directory:
         return None
 
     def lookup_mx(self, domain: str) -> Provider | None:
-        if not self._mx or self._resolver is None:
+        """The provider whose MX host the domain's MX names (most preferred first).
+
+        Answers are cached for their TTL by the resolver. No MX (or no such domain) is
+        None; a lookup that could not be answered (timeout, SERVFAIL) is DnsUnavailable,
+        a 503, never a 404 that would claim we do not serve the domain.
+        """
+        if not (self._mx or self._mx_templates) or self._resolver is None:
             return None
         try:
-            answer = self._resolver.resolve(domain, "MX", raise_on_no_answer=False)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoNameservers, dns.resolver.YXDOMAIN):
+            answer = self._resolver.resolve(domain + ".", "MX", raise_on_no_answer=False, search=False)
+        except (dns.resolver.NXDOMAIN, dns.resolver.YXDOMAIN):
             return None
-        except (dns.exception.Timeout, dns.resolver.LifetimeTimeout):
+        except dns.exception.Timeout:  # LifetimeTimeout too
             raise DnsUnavailable("the DNS lookup for this domain timed out; try again shortly") from None
+        except dns.resolver.NoNameservers:
+            raise DnsUnavailable("the DNS servers did not answer for this domain; try again shortly") from None
         except dns.exception.DNSException:
             return None
+        templated = {_MX_PLACEHOLDER.sub(domain, host): owner for host, owner in reversed(self._mx_templates)}
         for record in sorted(answer.rrset or (), key=lambda r: r.preference):
-            provider = self._mx.get(record.exchange.to_text(omit_final_dot=True).lower())
+            host = record.exchange.to_text(omit_final_dot=True).lower()
+            provider = self._mx.get(host) or templated.get(host)
             if provider is not None:
                 return provider
         return None

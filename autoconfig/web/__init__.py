@@ -14,16 +14,20 @@ def services() -> Services:
 
 
 def init_app(app: Flask) -> None:
-    from . import api, apple, clients, dns, errors, limits, observability, outlook, security
+    from .. import i18n
+    from . import advice, api, apple, clients, dns, errors, limits, observability, outlook, pages, security
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
     observability.init_app(app)  # first: the request id and timing wrap everything else
     security.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(clients.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outlook.bp)
     app.register_blueprint(apple.bp)
     app.register_blueprint(dns.bp)
+    app.register_blueprint(advice.bp)
+    app.register_blueprint(pages.bp)
     limits.init_app(app)  # last: attaches limits to the views registered above

@@ -1,0 +1,58 @@
+"""Which language a request gets, and Flask-Babel wired to our compiled catalogues.
+
+The page's own strings are gettext messages in `translations/<lang>/LC_MESSAGES/messages.po`
+(compiled to .mo when the package is built or installed: deploy/hatch_build.py); the words
+for outcome and advice codes come from `messages.CATALOGUE` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale
+from werkzeug.datastructures import LanguageAccept
+
+TRANSLATIONS = Path(__file__).with_name("translations")
+DOMAIN = "messages"
+
+
+def choose_language(requested: str | None, accepted: LanguageAccept | None, languages: Sequence[str]) -> str:
+    """An explicit choice if we speak it, else the browser's best match, else the default."""
+    if requested:
+        wanted = requested.strip().lower()
+        if wanted in languages:
+            return wanted
+    if accepted is not None:
+        match = accepted.best_match(languages)
+        if match:
+            return match
+    return languages[0]
+
+
+def _languages() -> tuple[str, ...]:
+    return current_app.extensions["autoconfig"].config.service.languages  # type: ignore[no-any-return]
+
+
+def request_language(requested: str | None = None) -> str:
+    """The language for this request: `requested` (e.g. a JSON body's "lang"), then ?lang=,
+    then Accept-Language, then the configured default."""
+    languages = _languages()
+    if requested and requested in languages:
+        return requested
+    return choose_language(request.args.get("lang"), request.accept_languages, languages)
+
+
+def current_language() -> str:
+    """The language Flask-Babel chose for this request, as a bare code ("it", "en")."""
+    locale = get_locale()
+    return locale.language if locale is not None else _languages()[0]
+
+
+def init_app(app: Flask) -> None:
+    languages = app.extensions["autoconfig"].config.service.languages
+    app.config["BABEL_DEFAULT_LOCALE"] = languages[0]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DOMAIN"] = DOMAIN
+    Babel(app, locale_selector=request_language)

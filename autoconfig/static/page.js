@@ -1,0 +1,309 @@
+/* The account check: posts the address (and, if typed, the password) to the diagnostics
+ * API, shows each check as it streams in (NDJSON), then the results grouped by protocol
+ * and a plain-text summary for the helpdesk. Everything is written with textContent:
+ * nothing from the server is ever parsed as HTML. The password lives only in the request
+ * body and is cleared from the field once the check has run. */
+(function () {
+  "use strict";
+
+  var MARKS = { ok: "\u2713", warning: "!", error: "\u2717", skipped: "\u2013" };
+  var GROUPS = ["general", "imap", "pop3", "smtp"];
+  var YES_NO = ["webmail", "offline_access", "shared_account", "server_folders"];
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function label(form, key) {
+    return form.getAttribute("data-l-" + key) || key;
+  }
+
+  function statusOf(value) {
+    return Object.prototype.hasOwnProperty.call(MARKS, value) ? value : "skipped";
+  }
+
+  function mark(form, status) {
+    var s = statusOf(status);
+    var span = el("span", "mark status-" + s);
+    var glyph = el("span", "glyph", MARKS[s]);
+    glyph.setAttribute("aria-hidden", "true");
+    span.appendChild(glyph);
+    span.appendChild(el("span", "mark-text", label(form, s)));
+    return span;
+  }
+
+  /* What a check is about, e.g. "IMAP · mail.example.com:993 · SSL/TLS". */
+  function context(check) {
+    var parts = [];
+    if (check.protocol) parts.push(String(check.protocol).toUpperCase());
+    if (check.host) parts.push(check.port ? check.host + ":" + check.port : check.host);
+    if (check.security) parts.push(check.security === "tls" ? "SSL/TLS" : String(check.security).toUpperCase());
+    if (!parts.length && check.kind) parts.push(String(check.kind).toUpperCase());
+    return parts.join(" \u00b7 ");
+  }
+
+  function groupOf(check) {
+    var p = check.protocol ? String(check.protocol).toLowerCase() : "";
+    return GROUPS.indexOf(p) > 0 ? p : "general";
+  }
+
+  /* One NDJSON line is a finished check or the final report; accept the common wrappings. */
+  function classify(line) {
+    if (!line || typeof line !== "object") return null;
+    var type = line.type || line.event || "";
+    if (type === "error" || (line.error && !line.checks)) return { kind: "error", value: line };
+    if (type === "report" || Array.isArray(line.checks)) return { kind: "report", value: line.report || line };
+    if (line.report && typeof line.report === "object") return { kind: "report", value: line.report };
+    if (line.check && typeof line.check === "object") return { kind: "check", value: line.check };
+    if (type === "check" || (line.status && (line.code || line.id))) return { kind: "check", value: line };
+    return null;
+  }
+
+  function answers() {
+    var form = byId("advice-form");
+    if (!form) return null;
+    var out = {};
+    var devices = form.elements.devices && form.elements.devices.value;
+    if (devices && /^\d+$/.test(devices)) out.devices = parseInt(devices, 10);
+    var quota = form.elements.quota_percent && form.elements.quota_percent.value;
+    if (quota && !isNaN(Number(quota))) out.quota_percent = Number(quota);
+    var link = form.querySelector("input[name=connectivity]:checked");
+    if (link && link.value) out.connectivity = link.value;
+    YES_NO.forEach(function (name) {
+      var choice = form.querySelector("input[name=" + name + "]:checked");
+      if (choice && choice.value) out[name] = choice.value === "yes";
+    });
+    return Object.keys(out).length ? out : null;
+  }
+
+  function Check(form) {
+    this.form = form;
+    this.button = byId("check-run");
+    this.state = byId("check-state");
+    this.steps = byId("check-steps");
+    this.results = byId("check-results");
+    this.groups = byId("check-groups");
+    this.overall = byId("check-overall");
+    this.summary = byId("check-summary");
+    this.checks = [];
+    this.running = false;
+  }
+
+  Check.prototype.reset = function () {
+    this.checks = [];
+    this.steps.textContent = "";
+    this.groups.textContent = "";
+    this.overall.textContent = "";
+    this.summary.value = "";
+    byId("check-copy-state").textContent = "";
+    byId("check-recommendation").hidden = true;
+    this.results.hidden = true;
+  };
+
+  Check.prototype.step = function (check) {
+    this.checks.push(check);
+    var item = el("li", "step status-" + statusOf(check.status));
+    item.appendChild(mark(this.form, check.status));
+    item.appendChild(el("span", "step-context", context(check)));
+    item.appendChild(el("span", "step-message", check.message || check.code || ""));
+    this.steps.appendChild(item);
+  };
+
+  Check.prototype.fail = function (text) {
+    this.state.textContent = label(this.form, "failed") + " " + text;
+    this.state.className = "error";
+  };
+
+  Check.prototype.report = function (report) {
+    var form = this.form;
+    var checks = Array.isArray(report.checks) && report.checks.length ? report.checks : this.checks;
+    this.state.textContent = label(form, "finished");
+    this.state.className = "";
+
+    this.overall.textContent = "";
+    this.overall.appendChild(el("span", null, label(form, "result") + ": "));
+    this.overall.appendChild(mark(form, report.status));
+    if (typeof report.duration_ms === "number") {
+      this.overall.appendChild(el("span", "muted", " (" + report.duration_ms + " ms)"));
+    }
+
+    var groups = this.groups;
+    GROUPS.forEach(function (group) {
+      var members = checks.filter(function (c) { return groupOf(c) === group; });
+      if (!members.length) return;
+      var section = el("section", "card check-group");
+      var title = group === "general" ? label(form, "general") : group.toUpperCase();
+      section.appendChild(el("h4", null, title));
+      var list = el("ul", "checks");
+      members.forEach(function (c) {
+        var item = el("li", "check status-" + statusOf(c.status));
+        item.appendChild(mark(form, c.status));
+        var body = el("div", "check-body");
+        body.appendChild(el("p", "check-context", context(c)));
+        body.appendChild(el("p", "check-message", c.message || c.code || ""));
+        if (c.remedy) {
+          var remedy = el("p", "check-remedy");
+          remedy.appendChild(el("strong", null, label(form, "remedy") + " "));
+          remedy.appendChild(document.createTextNode(c.remedy));
+          body.appendChild(remedy);
+        }
+        item.appendChild(body);
+        list.appendChild(item);
+      });
+      section.appendChild(list);
+      groups.appendChild(section);
+    });
+
+    var rec = report.recommendation;
+    if (rec && rec.protocol) {
+      byId("check-recommendation-protocol").textContent = label(form, "recommend-" + rec.protocol);
+      var reasons = byId("check-recommendation-reasons");
+      reasons.textContent = "";
+      (rec.reasons || []).forEach(function (r) { reasons.appendChild(el("li", null, r.text || r.code)); });
+      byId("check-recommendation").hidden = false;
+    }
+
+    this.summary.value = this.summaryText(report, checks);
+    this.results.hidden = false;
+    this.results.focus();
+  };
+
+  /* Plain text for a support ticket: built from the report alone, which never holds the password. */
+  Check.prototype.summaryText = function (report, checks) {
+    var form = this.form;
+    var lines = [
+      label(form, "account") + ": " + (report.email || form.elements.email.value),
+      label(form, "when") + ": " + (report.started_at || new Date().toISOString()),
+      label(form, "result") + ": " + label(form, statusOf(report.status)) +
+        (typeof report.duration_ms === "number" ? " (" + report.duration_ms + " ms)" : ""),
+      ""
+    ];
+    checks.forEach(function (c) {
+      lines.push("[" + label(form, statusOf(c.status)).toUpperCase() + "] " + context(c) + " \u2014 " +
+        (c.message || c.code || "") + (c.code ? " (" + c.code + ")" : ""));
+      if (c.remedy) lines.push("    " + label(form, "remedy") + " " + c.remedy);
+    });
+    var rec = report.recommendation;
+    if (rec && rec.protocol) {
+      lines.push("");
+      lines.push(label(form, "recommendation") + ": " + String(rec.protocol).toUpperCase());
+    }
+    return lines.join("\n");
+  };
+
+  Check.prototype.run = async function () {
+    if (this.running) return;
+    var form = this.form;
+    var password = form.elements.password.value;
+    var body = { email: form.elements.email.value, lang: form.getAttribute("data-lang") };
+    if (password) body.password = password;
+    var given = answers();
+    if (given) body.answers = given;
+
+    this.running = true;
+    this.button.disabled = true;
+    this.results.setAttribute("aria-busy", "true");
+    this.reset();
+    this.state.className = "";
+    this.state.textContent = label(form, "running");
+    var finished = false;
+    try {
+      var response = await fetch(form.getAttribute("data-api"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/x-ndjson" },
+        body: JSON.stringify(body),
+        credentials: "same-origin",
+        cache: "no-store"
+      });
+      body = null;
+      if (!response.ok) {
+        var problem = null;
+        try { problem = await response.json(); } catch (ignored) { problem = null; }
+        this.fail((problem && problem.message) || response.status + " " + response.statusText);
+        return;
+      }
+      finished = await this.read(response);
+      if (!finished) this.fail(label(form, "unreachable"));
+    } catch (err) {
+      this.fail(label(form, "unreachable"));
+    } finally {
+      body = null;
+      form.elements.password.value = "";
+      this.running = false;
+      this.button.disabled = false;
+      this.results.removeAttribute("aria-busy");
+    }
+  };
+
+  /* Read NDJSON line by line as it arrives; true once the final report was shown. */
+  Check.prototype.read = async function (response) {
+    var type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("ndjson") === -1 || !response.body) {
+      var whole = await response.json();
+      this.report(whole.report || whole);
+      return true;
+    }
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var done = false;
+    var self = this;
+    function handle(text) {
+      if (!text.trim()) return;
+      var item = classify(JSON.parse(text));
+      if (!item) return;
+      if (item.kind === "check") self.step(item.value);
+      else if (item.kind === "report") { self.report(item.value); done = true; }
+      else self.fail(item.value.message || item.value.error);
+    }
+    for (;;) {
+      var chunk = await reader.read();
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      var lines = buffer.split("\n");
+      buffer = lines.pop();
+      lines.forEach(handle);
+    }
+    buffer += decoder.decode();
+    handle(buffer);
+    return done;
+  };
+
+  function copySummary(form) {
+    var area = byId("check-summary");
+    var state = byId("check-copy-state");
+    function byHand() {
+      area.focus();
+      area.select();
+      state.textContent = label(form, "copy-failed");
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(area.value).then(function () {
+        state.textContent = label(form, "copied");
+      }, byHand);
+    } else {
+      byHand();
+    }
+  }
+
+  function start() {
+    var form = byId("check-form");
+    if (!form) return;
+    var check = new Check(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      check.run();
+    });
+    byId("check-copy").addEventListener("click", function () { copySummary(form); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,55 @@
+"""POST /api/v1/advice: POP3 or IMAP for the customer's answers, in their language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema, ValidationError
+
+from ..advice import recommend
+from ..errors import InvalidInput
+from ..i18n import request_language
+from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema, explain
+from ..settings import settings_for_address
+from . import services
+
+bp = Blueprint("advice", __name__, url_prefix="/api/v1")
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('the body must be a JSON object, like {"devices": 2}')
+    return body
+
+
+def load(schema: Schema, body: dict[str, Any]) -> Any:
+    """Validate `body`; the first problem becomes a 400 naming the field."""
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        field, problem = next(iter(_flatten(exc.messages)))
+        raise InvalidInput(f"{field}: {problem}", field=field) from None
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(messages, dict):
+        found: list[tuple[str, str]] = []
+        for key, value in messages.items():
+            found.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return found
+    if isinstance(messages, list):
+        return [(prefix, str(m)) for m in messages] or [(prefix, "is not valid")]
+    return [(prefix, str(messages))]
+
+
+@bp.post("/advice")
+def advice() -> Response:
+    wanted: AdviceRequest = load(AdviceRequestSchema(), json_object())
+    config = services().config
+    lang = request_language(wanted.lang)
+    answer = explain(recommend(wanted.answers), lang, config.service.faq_url)
+    answer["settings"] = settings_for_address(services().directory, wanted.email) if wanted.email else None
+    return jsonify(AdviceSchema().dump(answer))

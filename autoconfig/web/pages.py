@@ -1,0 +1,155 @@
+"""GET /: the self-service and helpdesk page (settings, advice, check).
+
+Settings and advice are rendered here, so they work without JavaScript: the address and
+the advice questions are plain GET forms (they never carry a password). Only the check
+needs the browser's script (autoconfig/static/page.js), which POSTs the password to the
+diagnostics API and shows each check as it streams in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from marshmallow import ValidationError
+
+from ..advice import CONNECTIVITY, recommend
+from ..errors import InvalidAddress, UnknownDomain
+from ..i18n import current_language
+from ..model import Auth, Protocol, ResolvedServer, Security, Settings
+from ..schemas.advice import AnswersSchema, explain
+from ..settings import settings_for_address
+from . import services
+
+bp = Blueprint("pages", __name__)
+
+MAX_EMAIL = 1024
+YES_NO_QUESTIONS = ("webmail", "offline_access", "shared_account", "server_folders")
+ANSWER_FIELDS = ("devices", "connectivity", *YES_NO_QUESTIONS, "quota_percent")
+
+SECURITY_LABELS = {
+    Security.TLS: "SSL/TLS",
+    Security.STARTTLS: "STARTTLS",
+    Security.PLAIN: lazy_gettext("None (not encrypted)"),
+}
+AUTH_LABELS = {
+    Auth.PASSWORD_CLEARTEXT: lazy_gettext("Normal password"),
+    Auth.PASSWORD_ENCRYPTED: lazy_gettext("Encrypted password (CRAM-MD5)"),
+    Auth.OAUTH2: "OAuth2",
+    Auth.NTLM: "NTLM",
+    Auth.GSSAPI: "Kerberos / GSSAPI",
+    Auth.TLS_CLIENT_CERT: lazy_gettext("TLS client certificate"),
+    Auth.CLIENT_IP_ADDRESS: lazy_gettext("None (by network address)"),
+    Auth.NONE: lazy_gettext("None"),
+}
+PROTOCOL_ROLES = {
+    Protocol.IMAP: lazy_gettext("incoming mail"),
+    Protocol.POP3: lazy_gettext("incoming mail"),
+    Protocol.SMTP: lazy_gettext("outgoing mail"),
+}
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    """One protocol's servers for the settings section: the preferred one first."""
+
+    protocol: Protocol
+    role: Any
+    preferred: ResolvedServer
+    alternatives: tuple[ResolvedServer, ...]
+
+
+def _groups(settings: Settings) -> list[ServerGroup]:
+    groups = []
+    for protocol in (Protocol.IMAP, Protocol.POP3, Protocol.SMTP):
+        servers = [s for s in settings.servers if s.protocol is protocol]
+        if servers:
+            groups.append(ServerGroup(protocol, PROTOCOL_ROLES[protocol], servers[0], tuple(servers[1:])))
+    return groups
+
+
+def _lookup(email: str) -> tuple[Settings | None, str | None, int]:
+    """Settings for the typed address, or a message for the page and the status to answer."""
+    if not email:
+        return None, None, 200
+    if len(email) > MAX_EMAIL:
+        return None, _("This address is too long to be an e-mail address."), 400
+    try:
+        return settings_for_address(services().directory, email), None, 200
+    except InvalidAddress:
+        return None, _("This is not a valid e-mail address. Write it like name@example.com."), 400
+    except UnknownDomain:
+        return None, _("We do not host mail for this domain. Check the part after the @."), 404
+
+
+def _advice(args: Any, lang: str) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
+    """The advice for the answers in the query string, the answers as given, and errors."""
+    given = {name: args.get(name, "").strip() for name in ANSWER_FIELDS}
+    if not args.get("advise"):
+        return None, given, {}
+    present = {name: value for name, value in given.items() if value}
+    try:
+        answers = AnswersSchema().load(present)
+    except ValidationError as exc:
+        fields = exc.messages if isinstance(exc.messages, dict) else {}
+        return None, given, {name: _("Please check this answer.") for name in fields}
+    faq_url = services().config.service.faq_url
+    return explain(recommend(answers), lang, faq_url), given, {}
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    return _page(request.args.get("email", "").strip())
+
+
+@bp.post("/")
+def check_without_script() -> tuple[str, int]:
+    """The check form posted without JavaScript: the password is dropped unread, and the
+    page says the check needs the browser's script (it streams from the diagnostics API)."""
+    return _page(request.form.get("email", "").strip(), check_needs_script=True)
+
+
+def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
+    lang = current_language()
+    config = services().config
+    settings, address_error, status = _lookup(email)
+    advice, given, answer_errors = _advice(request.args, lang)
+    if answer_errors and status == 200:
+        status = 400
+    providers = config.providers
+    brand = settings.provider.short_name if settings else (providers[0].short_name if len(providers) == 1 else "")
+    html = render_template(
+        "index.html",
+        lang=lang,
+        languages=config.service.languages,
+        email=email[:MAX_EMAIL],
+        settings=settings,
+        groups=_groups(settings) if settings else [],
+        address_error=address_error,
+        advice=advice,
+        given=given,
+        answer_errors=answer_errors,
+        yes_no_questions=YES_NO_QUESTIONS,
+        connectivity_options=CONNECTIVITY,
+        security_labels=SECURITY_LABELS,
+        auth_labels=AUTH_LABELS,
+        brand=brand,
+        check_needs_script=check_needs_script,
+        faq_url=config.service.faq_url,
+        support_url=config.service.support_url,
+        language_links={code: _language_link(code, email) for code in config.service.languages},
+    )
+    return html, status
+
+
+def _language_link(code: str, email: str) -> str:
+    """The same page in another language: keeps the address and the answers, never a password."""
+    args: dict[str, Any] = {
+        name: value for name, value in request.args.items() if name in ANSWER_FIELDS or name == "advise"
+    }
+    if email:
+        args["email"] = email
+    return url_for("pages.index", lang=code, **args)

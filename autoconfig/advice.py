@@ -4,7 +4,7 @@ The rules follow the hoster's FAQ. Each answer or fact that points one way adds 
 `Reason`; the heavier side wins and ties go to IMAP (the FAQ's choice when in doubt). The
 answer is strong when nothing at all points the other way and the winner's case is weighty.
 Needs that POP3 cannot meet (several devices, webmail, a shared account, folders on the
-server) weigh most, so no amount of quota pressure turns them into a POP3 recommendation;
+server) decide on their own, so no amount of quota pressure turns them into a POP3 recommendation;
 the pressure becomes a caution instead. Only codes and parameters come out: the words live
 in `messages.CATALOGUE` under the same codes.
 """
@@ -26,7 +26,9 @@ QUOTA_TIGHT_PERCENT = 80
 # A POP3 mailbox this big makes the first download long: worth a caution.
 BIG_MAILBOX_BYTES = 1024**3
 
-# Weights: a need POP3 cannot meet > a strong fit > a preference > a hint.
+# Weights: a need or a fit that decides alone > a strong preference > a hint. An IMAP need
+# (several devices, webmail, a shared account, folders on the server) is more than a weight:
+# POP3 cannot meet it at all, so it decides whatever else points to POP3.
 _HARD = 3
 _STRONG = 2
 _HINT = 1
@@ -85,6 +87,7 @@ class _Weighed:
     protocol: Protocol
     weight: int
     reason: Reason
+    need: bool = False
 
 
 NO_ANSWERS = Answers()
@@ -105,15 +108,18 @@ def _weigh(answers: Answers, facts: Facts) -> list[_Weighed]:
     def add(protocol: Protocol, weight: int, code: str, **params: str | int | float) -> None:
         found.append(_Weighed(protocol, weight, Reason(code, params)))
 
+    def need(code: str, **params: str | int | float) -> None:
+        found.append(_Weighed(imap, _HARD, Reason(code, params), need=True))
+
     devices = answers.devices
     if devices is not None and devices >= 2:
-        add(imap, _HARD, "advice.imap.several_devices", devices=devices)
+        need("advice.imap.several_devices", devices=devices)
     if answers.webmail:
-        add(imap, _HARD, "advice.imap.webmail")
+        need("advice.imap.webmail")
     if answers.shared_account:
-        add(imap, _HARD, "advice.imap.shared_account")
+        need("advice.imap.shared_account")
     if answers.server_folders:
-        add(imap, _HARD, "advice.imap.server_folders")
+        need("advice.imap.server_folders")
     elif facts.imap_custom_folders:
         add(imap, _STRONG, "advice.imap.folders_found", folders=facts.imap_custom_folders)
     if answers.connectivity == "poor":
@@ -174,10 +180,9 @@ def recommend(answers: Answers | None = None, facts: Facts | None = None) -> Adv
     answers = answers or NO_ANSWERS
     facts = facts or NO_FACTS
     weighed = _weigh(answers, facts)
-    score = {
-        p: sum(w.weight for w in weighed if w.protocol is p) for p in (Protocol.IMAP, Protocol.POP3)
-    }
-    protocol = Protocol.POP3 if score[Protocol.POP3] > score[Protocol.IMAP] else Protocol.IMAP
+    score = {p: sum(w.weight for w in weighed if w.protocol is p) for p in (Protocol.IMAP, Protocol.POP3)}
+    imap_needed = any(w.need for w in weighed)
+    protocol = Protocol.POP3 if score[Protocol.POP3] > score[Protocol.IMAP] and not imap_needed else Protocol.IMAP
     other = Protocol.IMAP if protocol is Protocol.POP3 else Protocol.POP3
     ordered = sorted((w for w in weighed if w.protocol is protocol), key=lambda w: -w.weight)
     reasons = tuple(w.reason for w in ordered)

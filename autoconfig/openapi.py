@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from .schemas.advice import AdviceRequestSchema, AdviceSchema
+from .schemas.dns import DnsHealthSchema
 from .schemas.settings import SettingsSchema
 
 OPENAPI_VERSION = "3.0.3"
@@ -98,6 +99,7 @@ ERROR_400 = Reply("the input is malformed; `message` says what is wrong", ErrorS
 ERROR_404 = Reply("no provider serves this domain", ErrorSchema)
 ERROR_413 = Reply("the body is too large", ErrorSchema)
 ERROR_415 = Reply("the body is not application/json", ErrorSchema)
+ERROR_503 = Reply("DNS did not answer; try again later", ErrorSchema)
 ERROR_429 = Reply("a rate limit refused the request", RateLimitedSchema, headers=RETRY_AFTER)
 XML_TEXT = {"type": "string", "format": "xml"}
 
@@ -165,10 +167,29 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limited=True,
     ),
     Operation(
+        "get", "/api/v1/dns", "DNS health of a customer domain, and the zone lines to publish", "api",
+        parameters=(
+            Param("domain", "the customer's domain", required=True,
+                  schema={"type": "string", "example": "example.com"}),
+            Param("lang", "it or en (default: the configured first language)",
+                  schema={"type": "string", "enum": ["it", "en"]}),
+        ),
+        responses={200: Reply("expected vs found records", DnsHealthSchema), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429, 503: ERROR_503},
+        rate_limited=True,
+    ),
+    Operation(
         "post", "/api/v1/advice", "POP3 or IMAP, with reasons", "api",
         body=AdviceRequestSchema,
         responses={200: Reply("the recommendation", AdviceSchema), 400: ERROR_400,
                    404: ERROR_404, 413: ERROR_413, 415: ERROR_415},
+    ),
+    Operation(
+        "get", "/", "The self-service and helpdesk page", "pages",
+        parameters=(Param("email", "prefills the address"), Param("lang", "it or en")),
+        responses={200: Reply("the page", {"type": "string"}, "text/html"),
+                   400: Reply("the page, with the problem shown", {"type": "string"}, "text/html"),
+                   404: Reply("the page, saying no provider serves the domain", {"type": "string"}, "text/html")},
     ),
     Operation(
         "get", "/api/v1/openapi.json", "This document", "operations",
@@ -242,6 +263,7 @@ def build_document(
         tags=[
             {"name": "clients", "description": "what mail clients fetch by themselves"},
             {"name": "api", "description": "the JSON API behind the page and the helpdesk"},
+            {"name": "pages", "description": "HTML for people"},
             {"name": "operations", "description": "health, metrics and this document"},
         ],
     )

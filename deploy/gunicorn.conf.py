@@ -26,15 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# Before anything imports prometheus_client: it picks per-process or file-backed values
-# once, at import, from this variable.
-_metrics_dir_created = ""
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _metrics_dir_created = tempfile.mkdtemp(prefix="autoconfig-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir_created
-
-from autoconfig.config import config_path_from_env, load_config  # noqa: E402
-from autoconfig.logs import logging_config  # noqa: E402
+from autoconfig.config import config_path_from_env, load_config
+from autoconfig.logs import logging_config
 
 # Read and validate the configuration now: a broken file stops the master with its
 # messages instead of crash-looping every worker.
@@ -58,18 +51,24 @@ max_requests_jitter = 2000
 limit_request_line = 4094
 limit_request_fields = 64
 limit_request_field_size = 8190
-# The heartbeat file on tmpfs, not on a (possibly slow) disk.
-worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+# The heartbeat file on tmpfs, not on a (possibly slow) disk; gunicorn makes it private.
+_SHM = Path("/dev/shm")  # noqa: S108
+worker_tmp_dir = str(_SHM) if _SHM.is_dir() else None
 # The app writes its own access log (JSON, with the request id and endpoint).
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("AUTOCONFIG_LOG_LEVEL", "info").lower()
 logconfig_dict = logging_config(loglevel.upper())
 proc_name = "autoconfig"
+_OWN_METRICS_PREFIX = "autoconfig-metrics-"
 
 
 def on_starting(server: Any) -> None:
-    """Counters of a previous run must not be added to this one's."""
+    """Give the workers a metrics directory, empty: counters of a previous run must not be
+    added to this one's. Set here, before any worker imports prometheus_client (it reads
+    PROMETHEUS_MULTIPROC_DIR once, at import)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_OWN_METRICS_PREFIX)
     metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in metrics_dir.glob("*.db"):
@@ -98,5 +97,6 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    if _metrics_dir_created:
-        shutil.rmtree(_metrics_dir_created, ignore_errors=True)
+    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
+    if metrics_dir.name.startswith(_OWN_METRICS_PREFIX) and metrics_dir.parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,0 +1,142 @@
+"""A diagnosis from request to report: settings for the address, the probes, the words
+from the catalogue, and the POP3-or-IMAP recommendation. Used by the API and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.resolver
+
+from .advice import Answers, Facts, recommend
+from .directory import Directory
+from .messages import words
+from .model import Config, Protocol, Settings, Status
+from .probes import DnsJob, Run, Secret, Toolkit, plan
+from .probes.base import CheckResult
+from .schemas.advice import explain
+from .settings import settings_for_address
+
+
+@dataclass(frozen=True)
+class DiagnosisRequest:
+    email: str
+    password: Secret | None = field(default=None, repr=False)
+    protocols: tuple[Protocol, ...] = ()
+    lang: str | None = None
+    answers: Answers | None = None
+
+
+@dataclass(frozen=True)
+class DescribedCheck:
+    """A check with its words in the request's language."""
+
+    check: CheckResult
+    message: str
+    remedy: str | None
+
+    def __getattr__(self, name: str) -> Any:  # the schema reads the check's fields directly
+        return getattr(self.check, name)
+
+
+@dataclass(frozen=True)
+class Report:
+    email: str
+    domain: str
+    provider: str
+    started_at: dt.datetime
+    duration_ms: int
+    status: Status
+    checks: tuple[DescribedCheck, ...]
+    recommendation: dict[str, Any] | None
+    lang: str
+
+
+def describe(check: CheckResult, lang: str) -> DescribedCheck:
+    text = words(check.code, lang, check.params)
+    return DescribedCheck(check, text.message, text.remedy)
+
+
+def facts_from(measured: dict[str, object]) -> Facts | None:
+    """The measured facts advice weighs; None when no account check ran."""
+    known = {name: measured[name] for name in Facts.__dataclass_fields__ if name in measured}
+    return Facts(**known) if known else None  # type: ignore[arg-type]
+
+
+class Diagnostician:
+    """Everything a diagnosis needs that lives as long as the app (TLS contexts, resolver)."""
+
+    def __init__(self, config: Config, directory: Directory, resolver: dns.resolver.Resolver) -> None:
+        self.config = config
+        self.directory = directory
+        self.toolkit = Toolkit.build(config.diagnostics, resolver)
+
+    def language(self, requested: str | None) -> str:
+        return requested if requested in self.config.service.languages else self.config.service.default_language
+
+    def start(self, request: DiagnosisRequest) -> Diagnosis:
+        """Resolve the address (InvalidAddress, UnknownDomain: 4xx before anything runs)."""
+        settings = settings_for_address(self.directory, request.email)
+        return Diagnosis(self, settings, request, self.language(request.lang))
+
+
+class Diagnosis:
+    """Iterate for each check as it ends (words included); then `report()`."""
+
+    def __init__(self, owner: Diagnostician, settings: Settings, request: DiagnosisRequest, lang: str) -> None:
+        self.owner = owner
+        self.settings = settings
+        self.request = request
+        self.lang = lang
+        self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self._started = time.monotonic()
+        self._run = Run(
+            owner.toolkit,
+            plan(settings, request.protocols),
+            request.password,
+            DnsJob(settings, owner.config.service.public_url),
+        )
+        self._finished: float | None = None
+
+    def __iter__(self) -> Iterator[DescribedCheck]:
+        for check in self._run:
+            yield describe(check, self.lang)
+        self._finished = time.monotonic()
+
+    def run(self) -> Report:
+        for _check in self:
+            pass
+        return self.report()
+
+    def close(self) -> None:
+        self._run.close()
+
+    def report(self) -> Report:
+        checks = tuple(describe(c, self.lang) for c in self._run.results())
+        ended = self._finished if self._finished is not None else time.monotonic()
+        return Report(
+            email=self.settings.email,
+            domain=self.settings.domain,
+            provider=self.settings.provider.id,
+            started_at=self.started_at,
+            duration_ms=round((ended - self._started) * 1000),
+            status=Status.worst(c.check.status for c in checks),
+            checks=checks,
+            recommendation=self.recommendation(),
+            lang=self.lang,
+        )
+
+    def recommendation(self) -> dict[str, Any]:
+        """The one place the POP3-or-IMAP advice is attached to a report."""
+        advice = recommend(self.request.answers, facts_from(self._run.facts))
+        return explain(advice, self.lang, self.owner.config.service.faq_url)
+
+
+def diagnose(owner: Diagnostician, email: str, password: Secret | None = None,
+             protocols: Sequence[Protocol] = (), lang: str | None = None) -> Report:
+    """A whole diagnosis in one call (the CLI and tests)."""
+    request = DiagnosisRequest(email, password, tuple(protocols), lang)
+    return owner.start(request).run()

@@ -1,0 +1,349 @@
+"""The ordered registry of checks and the runner that runs them within the budget.
+
+Adding a check: a module with a `Stage`, one line in `stages_for`, its codes in
+`messages.CATALOGUE`, and a test.
+
+The runner starts one job per configured server (plus one for the DNS records) on a
+thread pool. A job runs its server's stages in order over one connection; a stage whose
+prerequisite failed is `skipped` with a code that names the check that failed. Every
+network step gets its own timeout, cut to what is left of the budget; when the budget
+is spent the runner stops waiting, closes the jobs' sockets, and reports each unfinished
+check as `diag.cut_short` (with the step it was in) or `skip.budget`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..model import Protocol, Security, Settings, Status
+from . import dns as dns_probe
+from . import folders, greeting, login, mailbox, quota, submission, tcp, tls
+from .base import (
+    Attempt,
+    CheckResult,
+    Deadline,
+    Kind,
+    Params,
+    Secret,
+    failure_for,
+    log_internal,
+    params,
+)
+from .session import AccountSlot, LoginTurns, Session, Stage, Target, Toolkit
+
+__all__ = ["CheckResult", "Run", "Secret", "Target", "Toolkit", "plan", "stages_for"]
+
+log = logging.getLogger("autoconfig.probes")
+
+_ACCOUNT: dict[Protocol, tuple[Stage, ...]] = {
+    Protocol.IMAP: (login.STAGE, folders.STAGE, quota.STAGE),
+    Protocol.POP3: (login.STAGE, mailbox.STAGE),
+    Protocol.SMTP: (submission.STAGE,),
+}
+
+
+_LOGINS = (login.STAGE, submission.STAGE)
+
+
+def stages_for(protocol: Protocol, security: Security) -> tuple[Stage, ...]:
+    """The registry: a server's checks in the order they run (and are reported)."""
+    if security is Security.TLS:
+        secure: tuple[Stage, ...] = (tls.STAGE, greeting.AFTER_TLS_STAGE)
+    elif security is Security.STARTTLS:
+        secure = (greeting.STAGE, tls.STARTTLS_STAGE)
+    else:
+        secure = (greeting.STAGE, tls.PLAIN_STAGE)
+    return (tcp.STAGE, *secure, *_ACCOUNT[protocol])
+
+
+def plan(settings: Settings, protocols: Sequence[Protocol] | None = None) -> tuple[Target, ...]:
+    """The servers to check for this address, in configuration order, ids made unique."""
+    wanted = set(protocols) if protocols else set(Protocol)
+    targets: list[Target] = []
+    seen: dict[str, int] = {}
+    for index, (server, configured) in enumerate(zip(settings.servers, settings.provider.servers, strict=True)):
+        if server.protocol not in wanted:
+            continue
+        prefix = f"{server.protocol}-{server.port}"
+        seen[prefix] = seen.get(prefix, 0) + 1
+        targets.append(
+            Target(
+                index=index,
+                prefix=prefix if seen[prefix] == 1 else f"{prefix}-{seen[prefix]}",
+                protocol=server.protocol,
+                hostname=server.hostname,
+                port=server.port,
+                security=server.security,
+                username=server.username,
+                templated=configured.hostname_is_templated,
+            )
+        )
+    return tuple(targets)
+
+
+@dataclass(frozen=True)
+class DnsJob:
+    """The domain's records; `settings` names the provider and domain."""
+
+    settings: Settings
+    public_url: str
+
+
+Order = tuple[int, ...]
+
+
+@dataclass
+class _Job:
+    target: Target | None  # None: the DNS job
+    attempt: Attempt
+    stages: tuple[Stage, ...] = ()
+    current: int | None = None
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class _Done:
+    job: _Job
+
+
+@dataclass
+class _State:
+    entries: list[tuple[Order, CheckResult]] = field(default_factory=list)
+    emitted: set[str] = field(default_factory=set)
+    facts: dict[str, object] = field(default_factory=dict)
+    closed: bool = False
+
+
+class Run:
+    """One diagnosis in progress: iterate to get each check as it ends (the last ones
+    may be synthesised when the budget runs out); `results()` is the stable order."""
+
+    def __init__(
+        self,
+        toolkit: Toolkit,
+        targets: Sequence[Target],
+        password: Secret | None,
+        dns_job: DnsJob | None = None,
+        budget_s: float | None = None,
+    ) -> None:
+        self.toolkit = toolkit
+        self.targets = tuple(targets)
+        self.password = password
+        self.dns_job = dns_job
+        self.deadline = Deadline(budget_s if budget_s is not None else toolkit.options.budget_s)
+        self._queue: queue.SimpleQueue[tuple[Order, CheckResult] | _Done] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._state = _State()
+        self._turns = LoginTurns(list(self.targets))
+        self._slots = {p: AccountSlot() for p in Protocol}
+        self._last = {t.protocol: t.index for t in self.targets}
+        self._jobs: list[_Job] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def facts(self) -> dict[str, object]:
+        """What the account checks measured (quota, folders, POP3 mailbox), for advice."""
+        with self._lock:
+            return dict(self._state.facts)
+
+    def results(self) -> tuple[CheckResult, ...]:
+        with self._lock:
+            return tuple(r for _order, r in sorted(self._state.entries, key=lambda e: e[0]))
+
+    def __iter__(self) -> Iterator[CheckResult]:
+        self._start()
+        pending = set(map(id, self._jobs))
+        try:
+            while pending:
+                left = self.deadline.remaining()
+                if left <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=left)
+                except queue.Empty:
+                    break
+                if isinstance(item, _Done):
+                    pending.discard(id(item.job))
+                    continue
+                yield item[1]
+            for order, result in self._finish():
+                yield result
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop every job (their sockets are shut down) and stop accepting results."""
+        with self._lock:
+            self._state.closed = True
+        for job in self._jobs:
+            job.attempt.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        timeout = self.toolkit.options.connect_timeout_s
+        if self.dns_job is not None:
+            self._jobs.append(_Job(None, Attempt(self.deadline, timeout)))
+        for target in self.targets:
+            stages = stages_for(target.protocol, target.security)
+            self._jobs.append(_Job(target, Attempt(self.deadline, timeout), stages))
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._jobs)), thread_name_prefix="probe")
+        for job in self._jobs:
+            self._pool.submit(self._run_dns if job.target is None else self._run_server, job)
+
+    def _put(self, order: Order, result: CheckResult) -> None:
+        with self._lock:
+            if self._state.closed or result.id in self._state.emitted:
+                return
+            self._state.emitted.add(result.id)
+            self._state.entries.append((order, result))
+        self._queue.put((order, result))
+
+    def _order(self, target: Target, stage_index: int, stage: Stage, sub: int) -> Order:
+        if stage.account:  # account checks follow the protocol's last server
+            return (1, self._last[target.protocol], 50 + stage_index, sub)
+        return (1, target.index, stage_index, sub)
+
+    def _run_dns(self, job: _Job) -> None:
+        assert self.dns_job is not None
+        settings = self.dns_job.settings
+        try:
+            results = dns_probe.run(
+                settings.provider, settings.domain, self.toolkit.resolver, self.dns_job.public_url,
+                budget_s=max(0.1, self.deadline.remaining()),
+            )
+            for i, result in enumerate(results):
+                self._put((0, i), result)
+        except Exception as exc:  # noqa: BLE001 - dnshealth maps DNS failures itself: this is a bug
+            log_internal(exc, "dns")
+            self._put((0, 0), CheckResult("dns", Kind.DNS, Status.ERROR, "diag.internal_error", params=params(step="dns")))
+        finally:
+            job.finished = True
+            self._queue.put(_Done(job))
+
+    def _run_server(self, job: _Job) -> None:
+        target = job.target
+        assert target is not None
+        slot = self._slots[target.protocol]
+        session = Session(target, self.toolkit, job.attempt, self.password, self._turns, slot, lambda r: None)
+        try:
+            for index, stage in enumerate(job.stages):
+                job.current = index
+                if stage.account and not session.facts.get("owner"):
+                    continue  # another server of this protocol checks the account
+                blocked = session.blocker(stage.needs)
+                if blocked is not None:
+                    results = _skipped(session, stage, *blocked)
+                else:
+                    results = _guarded(session, stage)
+                for sub, result in enumerate(results):
+                    self._put(self._order(target, index, stage, sub), result)
+                if stage in _LOGINS and not session.logged_in:
+                    self._turns.finish(target)  # no login here: the next server may go
+            job.current = None
+            session.close()
+            self._turns.finish(target)
+            if self._last[target.protocol] == target.index:
+                self._account_fallback(job, session)
+            with self._lock:
+                self._state.facts.update({k: v for k, v in session.facts.items() if k != "owner"})
+        except Exception as exc:  # noqa: BLE001 - out of time, cancelled, or a bug
+            failure_for(exc, job.attempt.step)  # logs it when it is a bug of ours
+        finally:
+            session.close()
+            self._turns.finish(target)
+            job.finished = True
+            self._queue.put(_Done(job))
+
+    def _account_fallback(self, job: _Job, session: Session) -> None:
+        """No server of this protocol logged in: its account checks say why, once."""
+        target = job.target
+        assert target is not None
+        slot = self._slots[target.protocol]
+        self._turns.wait(target, job.attempt)
+        if slot.owner is not None:
+            return
+        code, values = slot.first_blocker() or (
+            ("skip.no_password", params()) if self.password is None else ("skip.no_login", params())
+        )
+        first = next(t for t in self.targets if t.protocol is target.protocol)
+        reporter = Session(first, self.toolkit, job.attempt, self.password, self._turns, slot, lambda r: None)
+        for index, stage in enumerate(job.stages):
+            if stage.account:
+                for sub, result in enumerate(_skipped(reporter, stage, code, values)):
+                    self._put(self._order(target, index, stage, sub), result)
+
+    def _finish(self) -> list[tuple[Order, CheckResult]]:
+        """Out of time: stop the jobs and account for every check that did not end."""
+        unfinished = [job for job in self._jobs if not job.finished]
+        self.close()
+        made: list[tuple[Order, CheckResult]] = []
+        with self._lock:
+            emitted = set(self._state.emitted)
+
+        def add(order: Order, result: CheckResult) -> None:
+            if result.id not in emitted:
+                emitted.add(result.id)
+                made.append((order, result))
+
+        for job in unfinished:
+            step = str(job.attempt.step)
+            if job.target is None:
+                if not any(i.startswith("dns") for i in emitted):
+                    add((0, 0), CheckResult("dns", Kind.DNS, Status.ERROR, "diag.cut_short", params=params(step="dns")))
+                continue
+            target = job.target
+            slot = self._slots[target.protocol]
+            session = Session(target, self.toolkit, job.attempt, self.password, self._turns, slot, lambda r: None)
+            current = job.current if job.current is not None else 0
+            for index, stage in enumerate(job.stages):
+                if stage.account and (slot.owner not in (None, target.index)):
+                    continue
+                ids = _planned_ids(target, stage)
+                if stage is tcp.STAGE and any(i.startswith(f"{target.prefix}-tcp") for i in emitted):
+                    continue
+                cut = index == current
+                for sub, suffix in enumerate(stage.ids):
+                    if ids[sub] in emitted:
+                        continue
+                    if cut:
+                        result = session.result(stage, Status.ERROR, "diag.cut_short", params(step=step), suffix=suffix)
+                    else:
+                        result = session.result(stage, Status.SKIPPED, "skip.budget", params(), suffix=suffix)
+                    add(self._order(target, index, stage, sub), result)
+        with self._lock:
+            self._state.entries.extend(made)
+            self._state.emitted.update(r.id for _o, r in made)
+        return made
+
+
+def _planned_ids(target: Target, stage: Stage) -> tuple[str, ...]:
+    head = str(target.protocol) if stage.account else target.prefix
+    return tuple(f"{head}-{suffix}" for suffix in stage.ids)
+
+
+def _skipped(session: Session, stage: Stage, code: str, values: Params) -> tuple[CheckResult, ...]:
+    return tuple(session.result(stage, Status.SKIPPED, code, values, suffix=s) for s in stage.ids)
+
+
+def _guarded(session: Session, stage: Stage) -> tuple[CheckResult, ...]:
+    """Run a stage; stages catch the servers' faults themselves, so what reaches here is
+    running out of time, being cancelled, or a bug of ours (logged, never blamed on the
+    server)."""
+    try:
+        return stage.run(session)
+    except Exception as exc:  # noqa: BLE001
+        failure = failure_for(exc, session.attempt.step)
+        return tuple(
+            session.result(stage, failure.status, failure.code, failure.params, suffix=s) for s in stage.ids
+        )

@@ -1,0 +1,276 @@
+"""imapclient, poplib and smtplib, each driven over a socket we connected ourselves.
+
+The probes connect to the very address they checked (never a second lookup of the name)
+and verify TLS against the configured host name; the standard clients only know "connect
+to this name". Each adapter therefore hands its library a socket that is already open
+(overriding the one factory method each library has for it) while the library keeps the
+host name for STARTTLS's `server_hostname`. Nothing here logs or raises a password.
+"""
+
+from __future__ import annotations
+
+import base64
+import imaplib
+import poplib
+import smtplib
+import socket
+import ssl
+from typing import Any
+
+import imapclient
+
+from ..model import Protocol
+from .base import Secret, printable
+
+
+class UnexpectedReply(Exception):
+    """A reply the protocol does not allow here; args[0] is its printable text."""
+
+
+class LoginRefused(Exception):
+    """The server said no to a login; `reply` is its printable answer (never our words)."""
+
+    def __init__(self, reply: str, smtp_code: int | None = None) -> None:
+        super().__init__(reply)
+        self.reply = reply
+        self.smtp_code = smtp_code
+
+
+def sasl_plain(username: str, password: Secret) -> str:
+    """RFC 4616 PLAIN, UTF-8 (so non-ASCII passwords work), base64."""
+    raw = b"\0" + username.encode("utf-8") + b"\0" + password.reveal().encode("utf-8")
+    return base64.b64encode(raw).decode("ascii")
+
+
+# -- IMAP --------------------------------------------------------------------------------
+
+
+class _Imap4OnSocket(imaplib.IMAP4):
+    """imaplib on a given socket; imaplib reads the greeting and CAPABILITY in __init__."""
+
+    def __init__(self, host: str, sock: socket.socket) -> None:
+        self._given = sock
+        super().__init__(host, 0)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return self._given
+
+
+class _ImapClientOnSocket(imapclient.IMAPClient):  # type: ignore[misc]
+    def __init__(self, host: str, port: int, sock: socket.socket, implicit_tls: bool) -> None:
+        self._given = sock
+        super().__init__(host, port=port, ssl=implicit_tls, timeout=sock.gettimeout())
+        # imapclient logs every line at DEBUG; keep the conversation out of the logs.
+        self._imap.debug = 0
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        return _Imap4OnSocket(self.host, self._given)
+
+
+class ImapAdapter:
+    protocol = Protocol.IMAP
+
+    def __init__(self, hostname: str, port: int, sock: socket.socket, implicit_tls: bool) -> None:
+        self.client = _ImapClientOnSocket(hostname, port, sock, implicit_tls)
+        self.greeting = printable(self.client._imap.welcome)
+
+    @property
+    def sock(self) -> socket.socket:
+        return self.client._imap.sock  # type: ignore[no-any-return]
+
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(c.decode("ascii", "replace").upper() for c in self.client.capabilities())
+
+    def starttls_offered(self, caps: frozenset[str]) -> bool:
+        return "STARTTLS" in caps
+
+    def starttls(self, context: ssl.SSLContext) -> None:
+        self.client.starttls(context)
+
+    def login_offered(self, caps: frozenset[str]) -> bool:
+        return "LOGINDISABLED" not in caps
+
+    def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
+        """SASL PLAIN when offered (UTF-8 safe), else LOGIN for ASCII passwords."""
+        try:
+            if "AUTH=PLAIN" in caps or not password.reveal().isascii():
+                plain = sasl_plain(username, password)
+                self.client.sasl_login("PLAIN", lambda _challenge: base64.b64decode(plain))
+            else:
+                self.client.login(username, password.reveal())
+        except imapclient.exceptions.LoginError as exc:
+            raise LoginRefused(printable(exc.args[0] if exc.args else "")) from None
+        return "PLAIN" if "AUTH=PLAIN" in caps else "LOGIN"
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception:  # noqa: BLE001 - closing a broken session: anything may fail
+            self.client._imap.shutdown()
+
+
+# -- POP3 --------------------------------------------------------------------------------
+
+
+class _Pop3OnSocket(poplib.POP3):
+    def __init__(self, host: str, port: int, sock: socket.socket) -> None:
+        self._given = sock
+        super().__init__(host, port)
+
+    def _create_socket(self, timeout: Any) -> socket.socket:
+        return self._given
+
+
+class Pop3Adapter:
+    protocol = Protocol.POP3
+
+    def __init__(self, hostname: str, port: int, sock: socket.socket) -> None:
+        self.client = _Pop3OnSocket(hostname, port, sock)
+        self.greeting = printable(self.client.welcome)
+
+    @property
+    def sock(self) -> socket.socket:
+        return self.client.sock
+
+    def capabilities(self) -> frozenset[str]:
+        """CAPA as "NAME" and "NAME=ARG" tokens (SASL PLAIN → SASL=PLAIN); a server
+        without CAPA (RFC 1939 only) gets USER, which every POP3 server has."""
+        try:
+            caps = self.client.capa()
+        except poplib.error_proto:
+            return frozenset({"USER"})
+        tokens = {name.upper() for name in caps}
+        tokens.update(f"{name.upper()}={arg.upper()}" for name, args in caps.items() for arg in args)
+        return frozenset(tokens)
+
+    def starttls_offered(self, caps: frozenset[str]) -> bool:
+        return "STLS" in caps
+
+    def starttls(self, context: ssl.SSLContext) -> None:
+        self.client.stls(context)
+
+    def login_offered(self, caps: frozenset[str]) -> bool:
+        return "SASL=PLAIN" in caps or "USER" in caps
+
+    def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
+        try:
+            if "SASL=PLAIN" in caps or not password.reveal().isascii():
+                reply = self.client._shortcmd("AUTH PLAIN " + sasl_plain(username, password))
+                if not reply.startswith(b"+OK"):  # "+ " asks for the credentials again
+                    self.client._shortcmd(sasl_plain(username, password))
+                return "PLAIN"
+            self.client.user(username)
+            self.client.pass_(password.reveal())
+            return "USER"
+        except poplib.error_proto as exc:
+            raise LoginRefused(printable(exc.args[0] if exc.args else "")) from None
+
+    def stat(self) -> tuple[int, int]:
+        count, size = self.client.stat()
+        return int(count), int(size)
+
+    def uidl(self) -> int:
+        """How many messages UIDL lists; raises poplib.error_proto when unsupported."""
+        _resp, lines, _octets = self.client.uidl()
+        return len(lines)
+
+    def close(self) -> None:
+        try:
+            self.client.quit()  # no DELE was ever sent: QUIT changes nothing
+        except Exception:  # noqa: BLE001
+            self.client.close()
+
+
+# -- SMTP --------------------------------------------------------------------------------
+
+
+class _SmtpOnSocket(smtplib.SMTP):
+    def __init__(self, sock: socket.socket, local_hostname: str) -> None:
+        self._given = sock
+        super().__init__(local_hostname=local_hostname)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self._given
+
+
+class SmtpAdapter:
+    protocol = Protocol.SMTP
+
+    def __init__(self, hostname: str, port: int, sock: socket.socket) -> None:
+        # An address literal for EHLO: valid, and no getfqdn() lookup of our own name.
+        local = sock.getsockname()[0]
+        literal = f"[IPv6:{local}]" if ":" in local else f"[{local}]"
+        self.client = _SmtpOnSocket(sock, literal)
+        self.client._host = hostname  # smtplib's server_hostname for STARTTLS
+        try:
+            code, message = self.client.connect(hostname, port)
+        except smtplib.SMTPConnectError as exc:
+            raise UnexpectedReply(_smtp_text(exc.smtp_code, exc.smtp_error)) from None
+        self.greeting = _smtp_text(code, message)
+        self._ehlo()
+
+    def _ehlo(self) -> None:
+        code, message = self.client.ehlo()
+        if code != 250:
+            raise UnexpectedReply(_smtp_text(code, message))
+
+    @property
+    def sock(self) -> socket.socket:
+        return self.client.sock  # type: ignore[no-any-return]
+
+    def capabilities(self) -> frozenset[str]:
+        features = self.client.esmtp_features
+        tokens = {name.upper() for name in features}
+        tokens.update(f"AUTH={m.upper()}" for m in features.get("auth", "").split())
+        return frozenset(tokens)
+
+    def starttls_offered(self, caps: frozenset[str]) -> bool:
+        return "STARTTLS" in caps
+
+    def starttls(self, context: ssl.SSLContext) -> None:
+        self.client.starttls(context=context)
+        self._ehlo()  # RFC 3207: forget what was said before TLS
+
+    def login_offered(self, caps: frozenset[str]) -> bool:
+        return "AUTH=PLAIN" in caps or "AUTH=LOGIN" in caps
+
+    def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
+        """AUTH PLAIN with UTF-8 credentials, or AUTH LOGIN; then stop: no MAIL FROM."""
+        if "AUTH=PLAIN" in caps:
+            code, message = self.client.docmd("AUTH", "PLAIN " + sasl_plain(username, password))
+            mechanism = "PLAIN"
+        else:
+            mechanism = "LOGIN"
+            code, message = self.client.docmd("AUTH", "LOGIN")
+            if code == 334:
+                user = base64.b64encode(username.encode("utf-8")).decode("ascii")
+                code, message = self.client.docmd(user)
+            if code == 334:
+                secret = base64.b64encode(password.reveal().encode("utf-8")).decode("ascii")
+                code, message = self.client.docmd(secret)
+        if code != 235:
+            raise LoginRefused(_smtp_text(code, message), smtp_code=code)
+        return mechanism
+
+    def close(self) -> None:
+        try:
+            self.client.quit()
+        except Exception:  # noqa: BLE001
+            self.client.close()
+
+
+def _smtp_text(code: int, message: bytes | str) -> str:
+    text = printable(message)
+    return f"{code} {text}" if code > 0 else text
+
+
+Adapter = ImapAdapter | Pop3Adapter | SmtpAdapter
+
+
+def open_adapter(protocol: Protocol, hostname: str, port: int, sock: socket.socket, implicit_tls: bool) -> Adapter:
+    """Start the protocol on an open socket: reads and checks the greeting."""
+    if protocol is Protocol.IMAP:
+        return ImapAdapter(hostname, port, sock, implicit_tls)
+    if protocol is Protocol.POP3:
+        return Pop3Adapter(hostname, port, sock)
+    return SmtpAdapter(hostname, port, sock)

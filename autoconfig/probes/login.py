@@ -1,0 +1,143 @@
+"""The login (IMAP with imapclient, POP3 with poplib), judged by response codes.
+
+A password is sent only over TLS whose certificate verified, and only when the
+capabilities read over that TLS allow a password login; otherwise the check is
+`skipped` with `auth.not_attempted_insecure`. Non-ASCII passwords go as SASL PLAIN in
+UTF-8. The server's answer is classified by its response code (RFC 5530 for IMAP,
+RFC 2449/3206 for POP3), never by its wording, which differs between servers and
+languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ..model import Protocol, Security, Status
+from .base import CheckResult, Details, Kind, Params, Step, Timer, failure_for, params
+from .clients import LoginRefused
+from .session import Need, Session, Stage
+
+# RFC 5530 response codes → our codes. No code at all means a wrong password.
+IMAP_CODES: Mapping[str, str] = {
+    "AUTHENTICATIONFAILED": "auth.failed",
+    "AUTHORIZATIONFAILED": "auth.failed",
+    "EXPIRED": "auth.disabled",
+    "CONTACTADMIN": "auth.disabled",
+    "NOPERM": "auth.disabled",
+    "PRIVACYREQUIRED": "auth.plaintext_refused",
+    "UNAVAILABLE": "auth.unavailable",
+    "SERVERBUG": "auth.unavailable",
+    "LIMIT": "auth.too_many_connections",
+    "INUSE": "auth.too_many_connections",
+}
+# RFC 2449 / RFC 3206 POP3 response codes.
+POP3_CODES: Mapping[str, str] = {
+    "AUTH": "auth.failed",
+    "SYS/TEMP": "auth.unavailable",
+    "SYS/PERM": "auth.disabled",
+    "IN-USE": "auth.too_many_connections",
+    "LOGIN-DELAY": "auth.too_many_connections",
+}
+_RESPONSE_CODE = re.compile(r"\[([A-Za-z][A-Za-z0-9/-]*)[\] ]")
+
+
+def response_code(reply: str) -> str | None:
+    """The bracketed response code of a reply (`[AUTHENTICATIONFAILED] …` → AUTHENTICATIONFAILED)."""
+    match = _RESPONSE_CODE.search(reply[:80])
+    return match.group(1).upper() if match else None
+
+
+def classify_imap(reply: str) -> str:
+    return IMAP_CODES.get(response_code(reply) or "", "auth.failed")
+
+
+def classify_pop3(reply: str) -> str:
+    return POP3_CODES.get(response_code(reply) or "", "auth.failed")
+
+
+@dataclass(frozen=True)
+class AuthDetails(Details):
+    username: str
+    mechanism: str | None = None
+    reply: str | None = None
+    tls: bool = False
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The codes one protocol uses for the shared login steps."""
+
+    ok: str
+    not_offered: str
+    classify: Callable[[str, int | None], str]
+
+
+IMAP_OUTCOMES = Outcomes("auth.ok", "auth.disabled", lambda reply, _code: classify_imap(reply))
+POP3_OUTCOMES = Outcomes("auth.ok", "auth.disabled", lambda reply, _code: classify_pop3(reply))
+
+
+def _plaintext_refused(session: Session) -> bool:
+    """A server configured without TLS whose capabilities refuse a cleartext login."""
+    return not session.adapter.login_offered(session.capabilities) if session.adapter else False
+
+
+def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[CheckResult, ...]:
+    timer = Timer()
+    t = session.target
+    details = AuthDetails(username=t.username, tls=session.secure)
+    adapter = session.adapter
+    assert adapter is not None
+
+    def done(status: Status, code: str, values: Params, data: AuthDetails = details) -> tuple[CheckResult, ...]:
+        if not session.logged_in:
+            blocked = ("skip.no_password", params()) if session.password is None else \
+                ("skip.no_login", params(blocked_by=f"{t.prefix}-{stage.name}", cause=code))
+            session.login_blocker = blocked
+            session.slot.note_blocker(t, *blocked)
+        return (session.result(stage, status, code, values, timer.ms, data),)
+
+    if session.password is None:
+        return done(Status.SKIPPED, "auth.skipped", params())
+    if not session.secure:
+        if t.security is Security.PLAIN and _plaintext_refused(session):
+            return done(Status.ERROR, "auth.plaintext_refused", params(blocked_by=f"{t.prefix}-tls"))
+        return done(Status.SKIPPED, "auth.not_attempted_insecure",
+                    params(blocked_by=f"{t.prefix}-tls", cause=session.tls_blocker))
+    if not adapter.login_offered(session.capabilities):
+        return done(Status.ERROR, outcomes.not_offered, params(reason="no password login offered"))
+    step = Step.WAIT
+    try:
+        session.turns.wait(t, session.attempt)
+        timer = Timer()  # waiting for our own other login is not the server's time
+        step = Step.LOGIN
+        session.attempt.begin(step, adapter.sock)
+        mechanism = adapter.login(t.username, session.password, session.capabilities)
+    except LoginRefused as refused:
+        code = outcomes.classify(refused.reply, refused.smtp_code)
+        data = AuthDetails(username=t.username, reply=refused.reply, tls=True)
+        return done(Status.ERROR, code, params(reply=refused.reply, username=t.username), data)
+    except Exception as exc:  # noqa: BLE001
+        failure = failure_for(exc, step)
+        return done(failure.status, failure.code, failure.params)
+    session.logged_in = True
+    session.facts["owner"] = session.slot.claim(t)
+    if t.protocol is Protocol.IMAP:
+        try:  # what the server offers once logged in (QUOTA, SPECIAL-USE…)
+            session.attempt.begin(Step.CAPABILITIES, adapter.sock)
+            session.capabilities = adapter.capabilities()
+        except Exception as exc:  # noqa: BLE001
+            failure = failure_for(exc, Step.CAPABILITIES)
+            session.logged_in = False
+            return done(failure.status, failure.code, failure.params)
+    data = AuthDetails(username=t.username, mechanism=mechanism, tls=True)
+    return done(Status.OK, outcomes.ok, params(username=t.username, mechanism=mechanism), data)
+
+
+def run(session: Session) -> tuple[CheckResult, ...]:
+    outcomes = IMAP_OUTCOMES if session.target.protocol is Protocol.IMAP else POP3_OUTCOMES
+    return attempt_login(session, STAGE, outcomes)
+
+
+STAGE = Stage(name="auth", kind=Kind.AUTH, needs=Need.GREETING, run=run)

@@ -1,0 +1,235 @@
+"""The state one server's checks share while they run, and what a diagnosis shares.
+
+Checks on one server run in order over ONE connection (TCP, then TLS and the greeting,
+then the login, then folders and quota), so a diagnosis costs about as much as its
+slowest server. `Session` is that connection's mutable, thread-local state; everything
+handed between threads (`Toolkit`, `Target`, results) is frozen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import dns.resolver
+
+from ..model import DiagnosticsOptions, Protocol, Security
+from .base import Attempt, CheckResult, Kind, Params, Secret, Status, Step, params
+from .clients import Adapter
+
+LOW_TLS_SECURITY = "DEFAULT:@SECLEVEL=0"
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    """What every diagnosis of one app uses; built once (an SSLContext costs ~50 ms)."""
+
+    options: DiagnosticsOptions
+    resolver: dns.resolver.Resolver
+    tls: ssl.SSLContext  # verifies: system store + [diagnostics] ca_file
+    unverified: ssl.SSLContext  # only to read a certificate that failed verification
+
+    @classmethod
+    def build(cls, options: DiagnosticsOptions, resolver: dns.resolver.Resolver) -> Toolkit:
+        return cls(options, resolver, verifying_context(options.ca_file), unverified_context())
+
+
+def verifying_context(ca_file: Path | None) -> ssl.SSLContext:
+    """The system trust store plus our extra CA bundle; TLS 1.0 and 1.1 allowed so that
+    a server offering only those is reported (tls.weak_protocol), not just unreachable."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
+    _allow_old_protocols(context)
+    return context
+
+
+def unverified_context() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    _allow_old_protocols(context)
+    return context
+
+
+def _allow_old_protocols(context: ssl.SSLContext) -> None:
+    with contextlib.suppress(ValueError, ssl.SSLError):
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers(LOW_TLS_SECURITY)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One configured server for this address, with its place in the configuration."""
+
+    index: int
+    prefix: str  # "imap-993": the start of its checks' ids
+    protocol: Protocol
+    hostname: str
+    port: int
+    security: Security
+    username: str
+    templated: bool  # the host name came from %EMAILDOMAIN%: the SSRF guard applies
+
+
+class Need(Enum):
+    """What a stage needs from the stages before it on the same server."""
+
+    NOTHING = 0
+    CONNECTION = 1  # an open TCP connection
+    TLS = 2  # (implicit TLS) a verified handshake
+    GREETING = 3  # the protocol started: an adapter with capabilities
+    LOGIN = 4  # logged in
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One kind of check in the registry: its id suffix, its kind and how to run it."""
+
+    name: str
+    kind: Kind
+    needs: Need
+    run: Callable[[Session], tuple[CheckResult, ...]]
+    account: bool = False  # an account fact (folders, quota): checked once per protocol
+    suffixes: tuple[str, ...] = ()  # id suffixes when one run yields several checks
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.suffixes or (self.name,)
+
+
+class LoginTurns:
+    """Logins of one account over one protocol happen one at a time, in configuration
+    order: a server that allows a single connection per user must not see our own
+    probes as the extra connection (auth.too_many_connections is for the customer's)."""
+
+    def __init__(self, targets: list[Target]) -> None:
+        self._done = {t.index: threading.Event() for t in targets}
+        self._before: dict[int, list[threading.Event]] = {}
+        for t in targets:
+            earlier = [u for u in targets if u.protocol is t.protocol and u.index < t.index]
+            self._before[t.index] = [self._done[u.index] for u in earlier]
+
+    def wait(self, target: Target, attempt: Attempt) -> None:
+        for event in self._before[target.index]:
+            attempt.wait(event)
+
+    def finish(self, target: Target) -> None:
+        self._done[target.index].set()
+
+
+class AccountSlot:
+    """Who checks a protocol's account facts: the first server (in order) that logged in."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.owner: int | None = None
+        self._blockers: dict[int, tuple[str, Params]] = {}
+
+    def claim(self, target: Target) -> bool:
+        with self._lock:
+            if self.owner is None:
+                self.owner = target.index
+                return True
+            return False
+
+    def note_blocker(self, target: Target, code: str, values: Params) -> None:
+        with self._lock:
+            self._blockers.setdefault(target.index, (code, values))
+
+    def first_blocker(self) -> tuple[str, Params] | None:
+        """Why the first server (in configuration order) could not log in."""
+        with self._lock:
+            return self._blockers[min(self._blockers)] if self._blockers else None
+
+
+@dataclass
+class Session:
+    """One server's connection and what its checks learned so far (one thread only)."""
+
+    target: Target
+    toolkit: Toolkit
+    attempt: Attempt
+    password: Secret | None
+    turns: LoginTurns
+    slot: AccountSlot
+    emit: Callable[[CheckResult], None]
+    sock: socket.socket | None = None
+    ip: str | None = None
+    adapter: Adapter | None = None
+    capabilities: frozenset[str] = frozenset()
+    secure: bool = False  # TLS up and verified: a password may travel
+    tls_blocker: str | None = None  # the code that made TLS fail
+    logged_in: bool = False
+    login_blocker: tuple[str, Params] | None = None
+    facts: dict[str, object] = field(default_factory=dict)
+
+    def result(
+        self,
+        stage: Stage,
+        status: Status,
+        code: str,
+        values: Params | None = None,
+        duration_ms: int = 0,
+        data: object = None,
+        suffix: str | None = None,
+    ) -> CheckResult:
+        t = self.target
+        name = suffix or stage.name
+        check_id = f"{t.protocol}-{name}" if stage.account else f"{t.prefix}-{name}"
+        merged = dict(params(host=t.hostname, port=t.port, protocol=str(t.protocol)))
+        merged.update(values or {})
+        return CheckResult(
+            id=check_id,
+            kind=stage.kind,
+            status=status,
+            code=code,
+            protocol=t.protocol,
+            host=t.hostname,
+            port=t.port,
+            security=t.security,
+            params=params(**merged),
+            duration_ms=duration_ms,
+            data=data,  # type: ignore[arg-type]
+        )
+
+    def blocker(self, need: Need) -> tuple[str, Params] | None:
+        """Why a stage that needs `need` cannot run here, as a skip code whose
+        `blocked_by` names the check that failed; None when it can run."""
+        prefix = self.target.prefix
+        if need is Need.NOTHING:
+            return None
+        if self.adapter is None and self.tls_blocker is not None and need is not Need.CONNECTION:
+            return "skip.tls_failed", params(blocked_by=f"{prefix}-tls", cause=self.tls_blocker)
+        if self.sock is None and self.adapter is None:
+            return "skip.unreachable", params(blocked_by=f"{prefix}-tcp")
+        if need in (Need.GREETING, Need.LOGIN) and self.adapter is None:
+            return "skip.no_greeting", params(blocked_by=f"{prefix}-greeting")
+        if need is Need.LOGIN and not self.logged_in:
+            if self.password is None:
+                return "skip.no_password", params()
+            return self.login_blocker or ("skip.no_login", params(blocked_by=f"{prefix}-auth"))
+        return None
+
+    def close(self) -> None:
+        """Log out (QUIT/LOGOUT) and close; never raises."""
+        adapter, self.adapter = self.adapter, None
+        if adapter is not None:
+            try:
+                self.attempt.begin(Step.LOGOUT, adapter.sock)
+                adapter.close()
+            except Exception:  # noqa: BLE001 - the session is over either way
+                pass
+            with contextlib.suppress(Exception):
+                adapter.sock.close()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+        self.sock = None
+

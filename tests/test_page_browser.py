@@ -1,0 +1,319 @@
+"""The page in a real browser: Debian's headless Chromium driven by Playwright, against the
+service under gunicorn (with its production security headers) whose diagnostics reach the
+real Dovecot and Knot of the test fixtures. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, Route, expect, sync_playwright
+
+from tests.conftest import REPO, base_raw
+from tests.support.ca import TestCA
+from tests.support.dns import KnotServer
+from tests.support.dovecot import ALICE, FULL, DovecotServer
+from tests.support.procs import ServiceProcess, write_config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Loopback only: any other name fails to resolve inside the browser.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+ARTIFACTS = REPO / "tests" / "artifacts"
+DOMAIN = "example.test"
+FAQ = "https://support.example.com/faq/pop3-imap"
+# What the page must work under (the production headers may be stricter, never looser).
+REQUIRED_CSP = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# Records every CSP violation the page would cause (runs before the page's own script).
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => {
+  window.__csp.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+"""
+# Records when progress lines and the results appear, to prove the stream is live.
+PROGRESS_WATCH = """
+window.__events = [];
+new MutationObserver(records => {
+  const now = performance.now();
+  for (const r of records) {
+    for (const n of r.addedNodes) {
+      if (n.nodeType === 1 && n.matches('#check-steps > li')) window.__events.push(['step', now]);
+    }
+    if (r.type === 'attributes' && r.target.id === 'check-results' && !r.target.hidden) {
+      window.__events.push(['results', now]);
+    }
+  }
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['hidden']});
+"""
+
+
+def service_config(dovecot: DovecotServer, test_ca: TestCA, dns_server: KnotServer) -> dict[str, Any]:
+    """The demo provider, plus example.test served by the healthy Dovecot on loopback."""
+    raw = base_raw()
+    raw["diagnostics"] = {
+        "budget_s": 12,
+        "connect_timeout_s": 3,
+        "ca_file": str(test_ca.ca_file),
+        "allow_private_addresses": True,
+    }
+    raw["dns"] = {"nameservers": [dns_server.nameserver], "timeout_s": 2}
+    raw["limits"] = {"diagnostics_per_ip": "100/minute", "diagnostics_per_account": "100/hour"}
+    ports = dovecot.ports
+    raw["provider"].insert(
+        0,
+        {
+            "id": "test",
+            "name": "Test Hosting S.r.l.",
+            "short_name": "Test",
+            "domains": [DOMAIN],
+            "username": "%EMAILADDRESS%",
+            "webmail_url": "https://webmail.example.com",
+            "server": [
+                {"protocol": "imap", "hostname": dovecot.hostname, "port": ports["imaps"], "security": "tls"},
+                {"protocol": "pop3", "hostname": dovecot.hostname, "port": ports["pop3s"], "security": "tls"},
+                {"protocol": "smtp", "hostname": dovecot.hostname, "port": ports["submission"], "security": "starttls"},
+            ],
+        },
+    )
+    return raw
+
+
+@pytest.fixture(scope="module")
+def service(
+    dovecot_healthy: DovecotServer, test_ca: TestCA, dns_server: KnotServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    host = dovecot_healthy.hostname.removesuffix("." + DOMAIN)
+    dns_server.set_zone(
+        DOMAIN,
+        f"""
+        @ IN MX 10 {host}
+        {host} IN A {dovecot_healthy.host_ip}
+        """,
+    )
+    path = write_config(
+        service_config(dovecot_healthy, test_ca, dns_server), tmp_path_factory.mktemp("browser") / "autoconfig.toml"
+    )
+    with ServiceProcess(path, workers=1, threads=4) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as exc:
+        pytest.fail(f"Chromium ({CHROMIUM}) could not start: {exc}", pytrace=False)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class Watch:
+    """Everything the browser asked for, and what the page reported as a problem."""
+
+    origin: str
+    requests: list[Request] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def urls(self) -> list[str]:
+        return [r.url for r in self.requests]
+
+
+@pytest.fixture
+def watch(service: ServiceProcess) -> Watch:
+    return Watch(origin=service.url)
+
+
+@pytest.fixture
+def context(browser: Browser, watch: Watch) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport=DESKTOP, locale="it-IT", service_workers="block")
+    context.add_init_script(CSP_WATCH)
+
+    def guard(route: Route) -> None:
+        # Never let the browser leave our service (the FAQ link is only read, never followed).
+        if route.request.url.startswith(watch.origin + "/"):
+            route.continue_()
+        else:
+            watch.foreign.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    context.on("request", lambda request: watch.requests.append(request))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, watch: Watch) -> Page:
+    page = context.new_page()
+    page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: watch.console_errors.append(str(e)))
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def assert_clean(page: Page, watch: Watch) -> None:
+    """No CSP violation, no script error, no request outside our service."""
+    assert page.evaluate("window.__csp") == []
+    assert watch.console_errors == []
+    assert watch.foreign == []
+
+
+# --- loading the page, both languages -------------------------------------------------------
+
+
+def test_page_loads_in_italian_then_english_under_a_strict_csp(page: Page, service: ServiceProcess, watch: Watch) -> None:
+    # Given a browser that prefers Italian
+    response = page.goto(service.url + "/")
+    assert response is not None and response.status == 200
+    # Then the page is Italian, served with a CSP at least as strict as the one we build for
+    csp = response.headers["content-security-policy"]
+    for directive in REQUIRED_CSP:
+        assert directive in csp, directive
+    assert "unsafe-inline" not in csp
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.locator("h1")).to_have_text("Configura e verifica la tua posta")
+    # And the stylesheet applied (a CSP block would leave the page unstyled)
+    assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "8px"
+    shot(page, "page-it-desktop")
+    # When the customer switches to English
+    page.get_by_role("link", name="English").click()
+    # Then the same page is English
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Set up and check your e-mail")
+    assert urlsplit(page.url).query == "lang=en"
+    shot(page, "page-en-desktop")
+    assert_clean(page, watch)
+
+
+def test_faq_link_prefills_the_address_and_shows_settings(page: Page, service: ServiceProcess, watch: Watch) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(f"{service.url}/?email={ALICE.address}&lang=en")
+    expect(page.get_by_label("E-mail address")).to_have_value(ALICE.address)
+    imap = page.locator("article.server", has=page.locator("#server-imap"))
+    expect(imap).to_contain_text("SSL/TLS")
+    expect(imap).to_contain_text(ALICE.address)
+    # The profile for Apple devices is one tap away, and has no password in its URL
+    link = page.get_by_role("link", name="Download the profile for iPhone, iPad and Mac")
+    assert "password" not in (link.get_attribute("href") or "")
+    # Usable on a phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "settings-en-phone")
+    assert_clean(page, watch)
+
+
+def test_answering_the_questions_by_keyboard_gives_advice(page: Page, service: ServiceProcess, watch: Watch) -> None:
+    page.goto(f"{service.url}/?lang=en&email={ALICE.address}")
+    # When the customer answers with the keyboard only
+    devices = page.get_by_label("How many computers, phones and tablets will read this mailbox?")
+    devices.focus()
+    page.keyboard.type("1")
+    offline = page.get_by_role("group", name=re.compile("read all your mail"))
+    offline.get_by_label("Yes", exact=True).focus()
+    page.keyboard.press("Space")
+    webmail = page.get_by_role("group", name="Do you also read mail in the browser (webmail)?")
+    webmail.get_by_label("No", exact=True).focus()
+    page.keyboard.press("Space")
+    expect(webmail.get_by_label("No", exact=True)).to_be_checked()
+    devices.focus()
+    page.keyboard.press("Enter")
+    # Then the recommendation appears with its reasons and the FAQ link
+    result = page.locator("#advice-result")
+    expect(result.get_by_role("heading", level=3)).to_have_text("We recommend POP3")
+    expect(result.locator(".reasons li")).to_have_count(1)
+    expect(result.get_by_role("link", name="Read more in our FAQ: POP3 or IMAP?")).to_have_attribute("href", FAQ)
+    expect(result.locator(".cautions li").first).to_contain_text("Never pair a POP3 device")
+    # And the settings mark POP3 as the one to use
+    expect(page.locator("article.server.recommended h3")).to_contain_text("POP3")
+    shot(page, "advice-en-desktop")
+    assert_clean(page, watch)
+
+
+def test_advice_in_italian_on_a_phone(page: Page, service: ServiceProcess, watch: Watch) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(service.url + "/")
+    page.get_by_label("Da quanti computer, telefoni e tablet leggerai questa casella?").fill("3")
+    page.get_by_role("group", name="Com’è la tua connessione a Internet?").get_by_label("Lenta o instabile").check()
+    page.get_by_role("button", name="Ricevi il consiglio").click()
+    result = page.locator("#advice-result")
+    expect(result.get_by_role("heading", level=3)).to_have_text("Ti consigliamo IMAP")
+    expect(result.locator(".reasons li").first).to_contain_text("3 dispositivi")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "advice-it-phone")
+    assert_clean(page, watch)
+
+
+def test_tab_order_follows_the_page(page: Page, service: ServiceProcess) -> None:
+    page.goto(f"{service.url}/?lang=en&email={ALICE.address}")
+    order = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
+    # The skip link first, then the language switch, the address field and its button
+    assert order[0] == "Skip to the content"
+    assert order.index("email") < order.index("Show settings") < order.index("Settings")
+
+
+def password_leaks(page: Page, watch: Watch, password: str) -> list[str]:
+    """Every place, other than the one POST body, where the password shows up."""
+    found = [f"url: {u}" for u in watch.urls() if password in unquote(u)]
+    if password in unquote(page.url):
+        found.append("address bar")
+    if password in page.evaluate("document.body.innerText"):
+        found.append("page text")
+    if password in page.content():
+        found.append("page markup")
+    if password in page.locator("#check-summary").input_value():
+        found.append("helpdesk summary")
+    for request in watch.requests:
+        body = request.post_data or ""
+        if password in body and urlsplit(request.url).path != "/api/v1/diagnostics":
+            found.append(f"body of {request.url}")
+    return found
+
+
+def posted_diagnoses(watch: Watch) -> list[dict[str, Any]]:
+    return [
+        json.loads(r.post_data or "{}")
+        for r in watch.requests
+        if r.method == "POST" and urlsplit(r.url).path == "/api/v1/diagnostics"
+    ]
+
+
+_unused = (FULL, Path)

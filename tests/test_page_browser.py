@@ -198,7 +198,7 @@ def assert_clean(page: Page, watch: Watch) -> None:
 # --- loading the page, both languages -------------------------------------------------------
 
 
-def test_page_loads_in_italian_then_english_under_a_strict_csp(page: Page, service: ServiceProcess, watch: Watch) -> None:
+def test_page_in_italian_then_english_under_a_strict_csp(page: Page, service: ServiceProcess, watch: Watch) -> None:
     # Given a browser that prefers Italian
     response = page.goto(service.url + "/")
     assert response is not None and response.status == 200

@@ -192,6 +192,15 @@ OPERATIONS: tuple[Operation, ...] = (
                    404: Reply("the page, saying no provider serves the domain", {"type": "string"}, "text/html")},
     ),
     Operation(
+        "post", "/", "The check form, posted without JavaScript", "pages",
+        description="The password is dropped unread; the page explains that the check needs its script.",
+        body={"type": "object", "properties": {"email": {"type": "string"}, "password": {"type": "string"}}},
+        body_types=("application/x-www-form-urlencoded",), body_required=False,
+        responses={200: Reply("the page", {"type": "string"}, "text/html"),
+                   400: Reply("the page, with the problem shown", {"type": "string"}, "text/html"),
+                   404: Reply("the page, saying no provider serves the domain", {"type": "string"}, "text/html")},
+    ),
+    Operation(
         "get", "/api/v1/openapi.json", "This document", "operations",
         responses={200: Reply("OpenAPI 3", {"type": "object"})},
     ),

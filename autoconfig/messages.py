@@ -207,6 +207,481 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "answering properly and whoever runs them should be told.",
         ),
     },
+    # Diagnostics: connection, TLS, login, folders, quota, POP3 and SMTP checks (autoconfig/probes/)
+    "net.ok": {
+        "it": Text("Connessione riuscita a {host} porta {port} ({ip}, {family}) in {ms} ms."),
+        "en": Text("Connected to {host} port {port} ({ip}, {family}) in {ms} ms."),
+    },
+    "net.resolve_failed": {
+        "it": Text(
+            "Il nome {host} non si risolve in un indirizzo IP ({reason}).",
+            "Controlla che il nome del server sia scritto giusto e che il suo record DNS (A/AAAA) esista; "
+            "se il nome usa il dominio del cliente, il record va creato nella sua zona DNS.",
+        ),
+        "en": Text(
+            "The name {host} does not resolve to an IP address ({reason}).",
+            "Check the server name is spelled right and its DNS record (A/AAAA) exists; if the name "
+            "uses the customer's domain, the record must be created in that domain's DNS zone.",
+        ),
+    },
+    "net.refused": {
+        "it": Text(
+            "{host} ({ip}) rifiuta le connessioni sulla porta {port}: lì non risponde nessun servizio.",
+            "Verifica che il servizio {protocol} sia attivo su quella porta e che il firewall la lasci aperta.",
+        ),
+        "en": Text(
+            "{host} ({ip}) refuses connections on port {port}: no service answers there.",
+            "Check that the {protocol} service runs on that port and that the firewall lets it through.",
+        ),
+    },
+    "net.timeout": {
+        "it": Text(
+            "{host} porta {port} non ha risposto in tempo (fase: {step}).",
+            "Un firewall può scartare i pacchetti, oppure il server è sovraccarico o bloccato: controlla "
+            "che la porta sia aperta e che il servizio risponda.",
+        ),
+        "en": Text(
+            "{host} port {port} did not answer in time (step: {step}).",
+            "A firewall may be dropping packets, or the server is overloaded or hung: check the port is "
+            "open and the service answers.",
+        ),
+    },
+    "net.private_address_refused": {
+        "it": Text(
+            "{host} punta a un indirizzo interno ({ip}, {range}): per sicurezza la diagnosi non vi si collega.",
+            "Il record DNS del dominio del cliente per {host} deve puntare ai nostri server pubblici: "
+            "correggilo nella zona DNS del dominio.",
+        ),
+        "en": Text(
+            "{host} points at an internal address ({ip}, {range}): for safety the diagnosis does not connect there.",
+            "The customer domain's DNS record for {host} must point at our public servers: fix it in "
+            "the domain's DNS zone.",
+        ),
+    },
+    "net.connection_lost": {
+        "it": Text(
+            "{host} porta {port} ha chiuso la connessione inaspettatamente (fase: {step}).",
+            "Il server potrebbe limitare le connessioni o essere in errore: riprova tra poco e, se si ripete, "
+            "controlla i log del server.",
+        ),
+        "en": Text(
+            "{host} port {port} closed the connection unexpectedly (step: {step}).",
+            "The server may be limiting connections or failing: try again shortly and, if it repeats, "
+            "check the server's logs.",
+        ),
+    },
+    "net.unreachable": {
+        "it": Text(
+            "{host} ({ip}) non è raggiungibile dalla rete della diagnosi.",
+            "Controlla l'instradamento e, per IPv6, che il server sia davvero raggiungibile su quell'indirizzo.",
+        ),
+        "en": Text(
+            "{host} ({ip}) cannot be reached from the diagnosis' network.",
+            "Check the routing and, for IPv6, that the server really is reachable at that address.",
+        ),
+    },
+    "net.error": {
+        "it": Text(
+            "Errore di rete con {host} porta {port} (fase: {step}): {reason}.",
+            "Riprova tra poco; se l'errore si ripete, controlla rete e firewall del server.",
+        ),
+        "en": Text(
+            "Network error with {host} port {port} (step: {step}): {reason}.",
+            "Try again shortly; if it repeats, check the server's network and firewall.",
+        ),
+    },
+    "proto.ok": {
+        "it": Text("{host} porta {port} risponde come server {protocol}: «{banner}»."),
+        "en": Text("{host} port {port} answers as a {protocol} server: “{banner}”."),
+    },
+    "proto.bad_greeting": {
+        "it": Text(
+            "Sulla porta {port} di {host} non risponde un server {protocol}: «{received}».",
+            "La porta è probabilmente sbagliata o occupata da un altro servizio (ad esempio un server web): "
+            "controlla porta e sicurezza configurate.",
+        ),
+        "en": Text(
+            "Port {port} of {host} does not answer like a {protocol} server: “{received}”.",
+            "The port is probably wrong or taken by another service (a web server, say): check the "
+            "configured port and security.",
+        ),
+    },
+    "proto.greeting_refused": {
+        "it": Text(
+            "{host} porta {port} ha rifiutato la sessione appena aperta: «{received}».",
+            "Il server può aver bloccato l'indirizzo da cui ci colleghiamo o essere al limite di connessioni: "
+            "controlla i log e le liste di blocco del server.",
+        ),
+        "en": Text(
+            "{host} port {port} refused the session as soon as it opened: “{received}”.",
+            "The server may have blocked the address we connect from or hit its connection limit: check "
+            "the server's logs and block lists.",
+        ),
+    },
+    "proto.unexpected_reply": {
+        "it": Text(
+            "{host} porta {port} ha dato una risposta inattesa (fase: {step}): «{reply}».",
+            "Controlla i log del server per questo comando.",
+        ),
+        "en": Text(
+            "{host} port {port} gave an unexpected reply (step: {step}): “{reply}”.",
+            "Check the server's logs for this command.",
+        ),
+    },
+    "tls.ok": {
+        "it": Text(
+            "TLS a posto su {host} porta {port}: {tls_version}, certificato valido fino al {not_after} "
+            "({days_left} giorni)."
+        ),
+        "en": Text(
+            "TLS is fine on {host} port {port}: {tls_version}, certificate valid until {not_after} "
+            "({days_left} days)."
+        ),
+    },
+    "tls.expired": {
+        "it": Text(
+            "Il certificato di {host} è scaduto il {not_after}: i programmi di posta rifiutano la connessione.",
+            "Rinnova il certificato del server (ad esempio con il rinnovo automatico di Let's Encrypt) e "
+            "ricarica il servizio.",
+        ),
+        "en": Text(
+            "The certificate of {host} expired on {not_after}: mail clients refuse the connection.",
+            "Renew the server's certificate (e.g. Let's Encrypt's automatic renewal) and reload the service.",
+        ),
+    },
+    "tls.not_yet_valid": {
+        "it": Text(
+            "Il certificato di {host} non è ancora valido (dal {not_before}).",
+            "Controlla l'orologio del server e la data di inizio del certificato.",
+        ),
+        "en": Text(
+            "The certificate of {host} is not valid yet (from {not_before}).",
+            "Check the server's clock and the certificate's start date.",
+        ),
+    },
+    "tls.hostname_mismatch": {
+        "it": Text(
+            "Il certificato sulla porta {port} è per «{names}», non per {expected_name}: i programmi di posta "
+            "lo segnalano come non sicuro.",
+            "Installa un certificato che includa {expected_name}, oppure configura i clienti con un nome "
+            "che il certificato copre.",
+        ),
+        "en": Text(
+            "The certificate on port {port} is for “{names}”, not for {expected_name}: mail clients flag it "
+            "as unsafe.",
+            "Install a certificate that includes {expected_name}, or set clients up with a name the "
+            "certificate covers.",
+        ),
+    },
+    "tls.untrusted": {
+        "it": Text(
+            "Il certificato di {host} non è di un'autorità riconosciuta ({reason}).",
+            "Usa un certificato di un'autorità pubblica (ad esempio Let's Encrypt) e installa anche i "
+            "certificati intermedi (la catena completa).",
+        ),
+        "en": Text(
+            "The certificate of {host} is not from a trusted authority ({reason}).",
+            "Use a certificate from a public authority (e.g. Let's Encrypt) and install the intermediate "
+            "certificates too (the full chain).",
+        ),
+    },
+    "tls.handshake_failed": {
+        "it": Text(
+            "La negoziazione TLS con {host} porta {port} non è riuscita ({reason}).",
+            "Controlla che su questa porta il server usi davvero TLS e i protocolli e cifrari abilitati.",
+        ),
+        "en": Text(
+            "The TLS handshake with {host} port {port} failed ({reason}).",
+            "Check that the server really speaks TLS on this port, and its enabled protocols and ciphers.",
+        ),
+    },
+    "tls.expiring_soon": {
+        "it": Text(
+            "Il certificato di {host} scade il {not_after}, tra {days_left} giorni.",
+            "Rinnova il certificato prima della scadenza; controlla che il rinnovo automatico funzioni.",
+        ),
+        "en": Text(
+            "The certificate of {host} expires on {not_after}, in {days_left} days.",
+            "Renew the certificate before it expires; check that automatic renewal works.",
+        ),
+    },
+    "tls.weak_protocol": {
+        "it": Text(
+            "{host} porta {port} offre solo {tls_version}, un protocollo vecchio che i programmi di posta "
+            "recenti rifiutano.",
+            "Abilita TLS 1.2 e TLS 1.3 sul server.",
+        ),
+        "en": Text(
+            "{host} port {port} offers only {tls_version}, an old protocol recent mail clients refuse.",
+            "Enable TLS 1.2 and TLS 1.3 on the server.",
+        ),
+    },
+    "tls.plain_configured": {
+        "it": Text(
+            "Questo server è configurato senza cifratura, ma offre STARTTLS.",
+            "Nella configurazione imposta security = \"starttls\" per questo server.",
+        ),
+        "en": Text(
+            "This server is configured without encryption, but it offers STARTTLS.",
+            "Set security = \"starttls\" for this server in the configuration.",
+        ),
+    },
+    "starttls.missing": {
+        "it": Text(
+            "{host} porta {port} non offre STARTTLS: la connessione resterebbe in chiaro.",
+            "Abilita TLS sul server (certificato e STARTTLS), oppure usa la porta con TLS implicito.",
+        ),
+        "en": Text(
+            "{host} port {port} does not offer STARTTLS: the connection would stay unencrypted.",
+            "Enable TLS on the server (certificate and STARTTLS), or use the implicit-TLS port.",
+        ),
+    },
+    "auth.ok": {
+        "it": Text("Accesso riuscito come {username} su {host} porta {port} ({mechanism})."),
+        "en": Text("Logged in as {username} on {host} port {port} ({mechanism})."),
+    },
+    "auth.failed": {
+        "it": Text(
+            "Il server ha rifiutato nome utente o password di {username}: «{reply}».",
+            "Controlla che il nome utente sia l'indirizzo completo e la password quella attuale; se "
+            "necessario reimpostala dal pannello di controllo.",
+        ),
+        "en": Text(
+            "The server refused the user name or password of {username}: “{reply}”.",
+            "Check the user name is the full address and the password the current one; reset it in the "
+            "control panel if needed.",
+        ),
+    },
+    "auth.plaintext_refused": {
+        "it": Text(
+            "Il server accetta la password solo su una connessione cifrata.",
+            "Nel programma di posta scegli SSL/TLS o STARTTLS per questo server.",
+        ),
+        "en": Text(
+            "The server accepts the password only over an encrypted connection.",
+            "Choose SSL/TLS or STARTTLS for this server in the mail client.",
+        ),
+    },
+    "auth.too_many_connections": {
+        "it": Text(
+            "Troppe connessioni aperte per {username}: «{reply}».",
+            "Chiudi il programma di posta su qualche dispositivo o riduci le connessioni simultanee "
+            "(ad esempio in Thunderbird «connessioni in cache»), poi riprova.",
+        ),
+        "en": Text(
+            "Too many open connections for {username}: “{reply}”.",
+            "Close the mail client on some devices or lower its simultaneous connections (e.g. "
+            "Thunderbird's “cached connections”), then try again.",
+        ),
+    },
+    "auth.unavailable": {
+        "it": Text(
+            "Il server non può verificare l'accesso in questo momento: «{reply}».",
+            "È un problema temporaneo del server: riprova tra qualche minuto; se continua, contatta "
+            "l'assistenza tecnica.",
+        ),
+        "en": Text(
+            "The server cannot check the login right now: “{reply}”.",
+            "A temporary server problem: try again in a few minutes; if it goes on, contact technical support.",
+        ),
+    },
+    "auth.disabled": {
+        "it": Text(
+            "L'accesso con password non è possibile per questo account su {host} ({reply}).",
+            "L'account può essere sospeso, la password scaduta o l'accesso disattivato: controlla "
+            "l'account nel pannello di controllo.",
+        ),
+        "en": Text(
+            "A password login is not possible for this account on {host} ({reply}).",
+            "The account may be suspended, the password expired or the login disabled: check the account "
+            "in the control panel.",
+        ),
+    },
+    "auth.skipped": {
+        "it": Text("Accesso non provato: nessuna password indicata."),
+        "en": Text("Login not tried: no password given."),
+    },
+    "auth.not_attempted_insecure": {
+        "it": Text(
+            "La password non è stata inviata: la connessione non è cifrata con un certificato verificato "
+            "(vedi {blocked_by}).",
+            "Risolvi prima il problema TLS indicato; la diagnosi non invia mai password in chiaro.",
+        ),
+        "en": Text(
+            "The password was not sent: the connection is not encrypted with a verified certificate "
+            "(see {blocked_by}).",
+            "Fix the TLS problem shown first; the diagnosis never sends a password unprotected.",
+        ),
+    },
+    "imap.folders_ok": {
+        "it": Text(
+            "Cartelle a posto: {folders} cartelle, Posta inviata, Bozze, Cestino e Spam riconoscibili; "
+            "{messages} messaggi, {unseen} non letti."
+        ),
+        "en": Text(
+            "Folders are fine: {folders} folders, Sent, Drafts, Trash and Junk recognisable; "
+            "{messages} messages, {unseen} unread."
+        ),
+    },
+    "imap.special_use_missing": {
+        "it": Text(
+            "Il server non indica quali cartelle usare per: {missing}. I programmi di posta possono crearne "
+            "di proprie e dividere la posta in due cartelle.",
+            "Contrassegna le cartelle speciali sul server (SPECIAL-USE, in Dovecot «special_use»), oppure "
+            "scegli le cartelle a mano nelle impostazioni dell'account.",
+        ),
+        "en": Text(
+            "The server does not say which folders to use for: {missing}. Mail clients may create their own "
+            "and split mail across two folders.",
+            "Mark the special folders on the server (SPECIAL-USE, Dovecot's “special_use”), or choose the "
+            "folders by hand in the account settings.",
+        ),
+    },
+    "imap.unsubscribed_folders": {
+        "it": Text(
+            "{count} cartelle esistono sul server ma non sono sottoscritte, quindi molti programmi non le "
+            "mostrano: {folders}.",
+            "Nel programma di posta apri «Sottoscrivi cartelle» (o «Gestisci sottoscrizioni») e spunta "
+            "queste cartelle.",
+        ),
+        "en": Text(
+            "{count} folders exist on the server but are not subscribed, so many clients hide them: {folders}.",
+            "In the mail client open “Subscribe…” (or “Manage subscriptions”) and tick these folders.",
+        ),
+    },
+    "imap.subscriptions_ok": {
+        "it": Text("Tutte le cartelle del server sono sottoscritte e visibili nei programmi di posta."),
+        "en": Text("Every folder on the server is subscribed and shows in mail clients."),
+    },
+    "imap.quota_ok": {
+        "it": Text("Casella occupata al {percent}% ({used_mb} MB di {limit_mb} MB)."),
+        "en": Text("Mailbox {percent}% full ({used_mb} MB of {limit_mb} MB)."),
+    },
+    "imap.quota_high": {
+        "it": Text(
+            "Casella quasi piena: {percent}% ({used_mb} MB di {limit_mb} MB).",
+            "Elimina o archivia i messaggi vecchi (svuota anche Cestino e Spam) oppure passa a un piano "
+            "con più spazio, prima che la posta in arrivo venga respinta.",
+        ),
+        "en": Text(
+            "Mailbox nearly full: {percent}% ({used_mb} MB of {limit_mb} MB).",
+            "Delete or archive old messages (empty Trash and Junk too) or move to a larger plan before "
+            "incoming mail bounces.",
+        ),
+    },
+    "imap.quota_full": {
+        "it": Text(
+            "Casella piena: {percent}% ({used_mb} MB di {limit_mb} MB); la posta in arrivo viene respinta.",
+            "Libera spazio subito (svuota Cestino e Spam, archivia gli allegati grandi) o aumenta lo spazio "
+            "del piano.",
+        ),
+        "en": Text(
+            "Mailbox full: {percent}% ({used_mb} MB of {limit_mb} MB); incoming mail bounces.",
+            "Free space now (empty Trash and Junk, archive big attachments) or enlarge the plan.",
+        ),
+    },
+    "imap.quota_unsupported": {
+        "it": Text("Il server non comunica lo spazio occupato (nessuna estensione QUOTA)."),
+        "en": Text("The server does not report the space used (no QUOTA extension)."),
+    },
+    "imap.quota_unlimited": {
+        "it": Text("Nessun limite di spazio per questa casella."),
+        "en": Text("No space limit for this mailbox."),
+    },
+    "pop3.mailbox_ok": {
+        "it": Text("Casella POP3 a posto: {messages} messaggi, {size_mb} MB; UIDL disponibile."),
+        "en": Text("POP3 mailbox is fine: {messages} messages, {size_mb} MB; UIDL available."),
+    },
+    "pop3.uidl_missing": {
+        "it": Text(
+            "Il server POP3 non supporta UIDL: i programmi non possono lasciare una copia dei messaggi sul "
+            "server senza scaricarli di nuovo.",
+            "Abilita UIDL sul server, oppure usa IMAP se vuoi la posta anche su altri dispositivi.",
+        ),
+        "en": Text(
+            "The POP3 server does not support UIDL: clients cannot leave a copy of messages on the server "
+            "without downloading them again.",
+            "Enable UIDL on the server, or use IMAP to read mail on other devices too.",
+        ),
+    },
+    "smtp.auth_ok": {
+        "it": Text("Invio autenticato riuscito come {username} su {host} porta {port} (nessun messaggio inviato)."),
+        "en": Text("Authenticated sending works as {username} on {host} port {port} (no message was sent)."),
+    },
+    "smtp.auth_failed": {
+        "it": Text(
+            "Il server di invio ha rifiutato nome utente o password: «{reply}».",
+            "Nel programma di posta, per il server in uscita usa lo stesso nome utente (l'indirizzo "
+            "completo) e la stessa password della posta in arrivo.",
+        ),
+        "en": Text(
+            "The outgoing server refused the user name or password: “{reply}”.",
+            "In the mail client, give the outgoing server the same user name (the full address) and "
+            "password as the incoming one.",
+        ),
+    },
+    "smtp.auth_not_offered": {
+        "it": Text(
+            "Il server di invio {host} porta {port} non offre l'autenticazione (AUTH): i clienti non possono "
+            "inviare posta.",
+            "Abilita SMTP AUTH sulla porta di submission (dopo STARTTLS o con TLS implicito).",
+        ),
+        "en": Text(
+            "The outgoing server {host} port {port} offers no authentication (AUTH): customers cannot send mail.",
+            "Enable SMTP AUTH on the submission port (after STARTTLS or with implicit TLS).",
+        ),
+    },
+    "skip.unreachable": {
+        "it": Text("Non verificato: il server non è raggiungibile (vedi {blocked_by})."),
+        "en": Text("Not checked: the server cannot be reached (see {blocked_by})."),
+    },
+    "skip.tls_failed": {
+        "it": Text("Non verificato: la connessione TLS non è riuscita (vedi {blocked_by})."),
+        "en": Text("Not checked: the TLS connection failed (see {blocked_by})."),
+    },
+    "skip.no_greeting": {
+        "it": Text("Non verificato: il server non ha risposto come server di posta (vedi {blocked_by})."),
+        "en": Text("Not checked: the server did not answer like a mail server (see {blocked_by})."),
+    },
+    "skip.no_password": {
+        "it": Text("Non verificato: serve la password per accedere alla casella."),
+        "en": Text("Not checked: the mailbox password is needed."),
+    },
+    "skip.no_login": {
+        "it": Text("Non verificato: l'accesso non è riuscito (vedi {blocked_by})."),
+        "en": Text("Not checked: the login did not succeed (see {blocked_by})."),
+    },
+    "skip.budget": {
+        "it": Text(
+            "Non verificato: la diagnosi ha esaurito il tempo a disposizione.",
+            "Risolvi prima i server lenti o muti indicati, poi ripeti la diagnosi.",
+        ),
+        "en": Text(
+            "Not checked: the diagnosis ran out of time.",
+            "Fix the slow or silent servers shown first, then run the diagnosis again.",
+        ),
+    },
+    "diag.cut_short": {
+        "it": Text(
+            "Interrotto: il tempo della diagnosi è finito mentre si attendeva il server (fase: {step}).",
+            "Il server risponde troppo lentamente o non risponde: controlla che il servizio sia attivo e "
+            "non sovraccarico.",
+        ),
+        "en": Text(
+            "Cut short: the diagnosis' time ran out while waiting for the server (step: {step}).",
+            "The server answers too slowly or not at all: check the service runs and is not overloaded.",
+        ),
+    },
+    "diag.internal_error": {
+        "it": Text(
+            "Errore interno della diagnosi (fase: {step}): non è un guasto del server di posta.",
+            "L'errore è stato registrato; riprova e, se si ripete, segnalalo agli sviluppatori.",
+        ),
+        "en": Text(
+            "Internal error of the diagnosis (step: {step}): not a fault of the mail server.",
+            "The error has been logged; try again and, if it repeats, report it to the developers.",
+        ),
+    },
     # HTTP: a rate limit refused the request (autoconfig/web/limits.py)
     "http.rate_limited": {
         "it": Text(

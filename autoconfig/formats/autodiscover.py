@@ -85,8 +85,8 @@ def _only_text(parent: ET.Element, name: str, *, required: bool) -> str | None:
         if required:
             raise AutodiscoverRequestError(f"the request has no {name} element")
         return None
-    text = (found[0].text or "").strip()
-    if not text and required:
+    text = found[0].text or ""
+    if not text.strip() and required:
         raise AutodiscoverRequestError(f"the {name} element is empty")
     return text or None
 
@@ -100,7 +100,7 @@ def parse_request(body: bytes) -> AutodiscoverRequest:
     if len(requests) != 1:
         raise AutodiscoverRequestError("the Autodiscover element needs exactly one Request element")
     request = requests[0]
-    schema = _only_text(request, "AcceptableResponseSchema", required=False) or NS_OUTLOOK
+    schema = (_only_text(request, "AcceptableResponseSchema", required=False) or "").strip() or NS_OUTLOOK
     if schema not in OUTLOOK_SCHEMAS:
         what = "ActiveSync (mobilesync)" if schema == NS_MOBILESYNC else repr(schema[:200])
         raise AutodiscoverRequestError(

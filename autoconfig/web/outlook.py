@@ -44,9 +44,17 @@ class AnyCaseConverter(BaseConverter):
         return self.word
 
 
+class RestConverter(BaseConverter):
+    """The rest of the path, whatever it holds (newlines too), so a bad address gets a 400, not a 404."""
+
+    regex = r"[\s\S]*"
+    part_isolating = False
+
+
 @bp.record_once
-def _converter(state: Any) -> None:
+def _converters(state: Any) -> None:
     state.app.url_map.converters.setdefault("anycase", AnyCaseConverter)
+    state.app.url_map.converters.setdefault("rest", RestConverter)
 
 
 def _read_body(limit: int) -> bytes:
@@ -139,7 +147,7 @@ def _v2(email: str | None) -> Response:
     return response
 
 
-@bp.get("/<anycase('autodiscover'):_dir>/<anycase('autodiscover.json'):_file>/<anycase('v1.0'):_v>/<path:email>")
+@bp.get("/<anycase('autodiscover'):_dir>/<anycase('autodiscover.json'):_file>/<anycase('v1.0'):_v>/<rest:email>")
 def v2_path(email: str, **_: str) -> Response:
     """Autodiscover v2, path form: /autodiscover/autodiscover.json/v1.0/<address>?Protocol=AutodiscoverV1."""
     return _v2(email)

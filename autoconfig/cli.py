@@ -181,3 +181,64 @@ def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str |
             click.echo(line)
     if health.status is Status.ERROR:
         sys.exit(1)
+
+
+_DIAGNOSE_HEADERS = {
+    "it": ("stato", "verifica", "esito", "Cosa fare", "Consiglio", "durata"),
+    "en": ("status", "check", "result", "What to do", "Recommendation", "took"),
+}
+
+
+@main.command()
+@config_option
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (never from the command line).")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/v1/diagnostics.")
+@click.option("--lang", type=click.Choice(["it", "en"]), default=None,
+              help="Language of the messages (default: the configured first language).")
+def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json: bool, lang: str | None) -> None:
+    """Diagnose EMAIL's account: DNS, ports, TLS, login, folders, quota, with remedies.
+
+    Exits 1 when a check is in error, 2 when the address cannot be diagnosed at all.
+    """
+    import json
+
+    from .diagnose import DiagnosisRequest, Diagnostician
+    from .directory import Directory
+    from .model import Status
+    from .probes import Secret
+    from .resolver import make_resolver
+    from .schemas.diagnostics import ReportSchema
+
+    config = _load(config_file)
+    password = None
+    if password_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        password = Secret(line) if line else None
+    resolver = make_resolver(config.dns)
+    diagnostician = Diagnostician(config, Directory(config.providers, resolver), resolver)
+    try:
+        report = diagnostician.start(DiagnosisRequest(email, password, lang=lang)).run()
+    except AutoconfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(ReportSchema().dump(report), ensure_ascii=False, indent=2))
+    else:
+        status_h, check_h, result_h, remedy_h, advice_h, took_h = _DIAGNOSE_HEADERS[report.lang]
+        rows: list[tuple[str, ...]] = [(status_h, check_h, result_h)]
+        rows += [(c.check.status.value, c.check.id, c.message) for c in report.checks]
+        click.echo(f"{report.email} ({report.provider}): {report.status.value}, {took_h} {report.duration_ms} ms\n")
+        click.echo(_table(rows))
+        remedies = [c for c in report.checks if c.remedy and c.check.status is not Status.OK]
+        if remedies:
+            click.echo(f"\n{remedy_h}:")
+            for c in remedies:
+                click.echo(f"- {c.check.id}: {c.remedy}")
+        if report.recommendation:
+            advice = report.recommendation
+            reasons = "; ".join(r["text"] for r in advice["reasons"])
+            click.echo(f"\n{advice_h}: {str(advice['protocol']).upper()} — {reasons}")
+    if report.status is Status.ERROR:
+        sys.exit(1)

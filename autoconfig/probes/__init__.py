@@ -173,7 +173,7 @@ class Run:
                     pending.discard(id(item.job))
                     continue
                 yield item[1]
-            for order, result in self._finish():
+            for _order, result in self._finish():
                 yield result
         finally:
             self.close()
@@ -224,9 +224,10 @@ class Run:
             )
             for i, result in enumerate(results):
                 self._put((0, i), result)
-        except Exception as exc:  # noqa: BLE001 - dnshealth maps DNS failures itself: this is a bug
+        except Exception as exc:
             log_internal(exc, "dns")
-            self._put((0, 0), CheckResult("dns", Kind.DNS, Status.ERROR, "diag.internal_error", params=params(step="dns")))
+            failed = CheckResult("dns", Kind.DNS, Status.ERROR, "diag.internal_error", params=params(step="dns"))
+            self._put((0, 0), failed)
         finally:
             job.finished = True
             self._queue.put(_Done(job))
@@ -242,10 +243,7 @@ class Run:
                 if stage.account and not session.facts.get("owner"):
                     continue  # another server of this protocol checks the account
                 blocked = session.blocker(stage.needs)
-                if blocked is not None:
-                    results = _skipped(session, stage, *blocked)
-                else:
-                    results = _guarded(session, stage)
+                results = _skipped(session, stage, *blocked) if blocked else _guarded(session, stage)
                 for sub, result in enumerate(results):
                     self._put(self._order(target, index, stage, sub), result)
                 if stage in _LOGINS and not session.logged_in:
@@ -257,7 +255,7 @@ class Run:
                 self._account_fallback(job, session)
             with self._lock:
                 self._state.facts.update({k: v for k, v in session.facts.items() if k != "owner"})
-        except Exception as exc:  # noqa: BLE001 - out of time, cancelled, or a bug
+        except Exception as exc:
             failure_for(exc, job.attempt.step)  # logs it when it is a bug of ours
         finally:
             session.close()
@@ -342,7 +340,7 @@ def _guarded(session: Session, stage: Stage) -> tuple[CheckResult, ...]:
     server)."""
     try:
         return stage.run(session)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, session.attempt.step)
         return tuple(
             session.result(stage, failure.status, failure.code, failure.params, suffix=s) for s in stage.ids

@@ -8,6 +8,7 @@ shown as `diag.internal_error`, never as a fault of the server.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import imaplib
 import logging
@@ -224,10 +225,8 @@ class Attempt:
 
 def _shutdown(sock: socket.socket) -> None:
     """Wake whoever reads the socket; the plain socket method works for SSL sockets too."""
-    try:
+    with contextlib.suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 # -- the exception table ------------------------------------------------------------------

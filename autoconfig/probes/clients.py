@@ -105,7 +105,7 @@ class ImapAdapter:
     def close(self) -> None:
         try:
             self.client.logout()
-        except Exception:  # noqa: BLE001 - closing a broken session: anything may fail
+        except Exception:
             self.client._imap.shutdown()
 
 
@@ -155,9 +155,10 @@ class Pop3Adapter:
     def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
         try:
             if "SASL=PLAIN" in caps or not password.reveal().isascii():
-                reply = self.client._shortcmd("AUTH PLAIN " + sasl_plain(username, password))
+                command = self.client._shortcmd  # type: ignore[attr-defined]
+                reply = command("AUTH PLAIN " + sasl_plain(username, password))
                 if not reply.startswith(b"+OK"):  # "+ " asks for the credentials again
-                    self.client._shortcmd(sasl_plain(username, password))
+                    command(sasl_plain(username, password))
                 return "PLAIN"
             self.client.user(username)
             self.client.pass_(password.reveal())
@@ -177,7 +178,7 @@ class Pop3Adapter:
     def close(self) -> None:
         try:
             self.client.quit()  # no DELE was ever sent: QUIT changes nothing
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.client.close()
 
 
@@ -201,7 +202,7 @@ class SmtpAdapter:
         local = sock.getsockname()[0]
         literal = f"[IPv6:{local}]" if ":" in local else f"[{local}]"
         self.client = _SmtpOnSocket(sock, literal)
-        self.client._host = hostname  # smtplib's server_hostname for STARTTLS
+        self.client._host = hostname  # type: ignore[attr-defined]  # STARTTLS's server_hostname
         try:
             code, message = self.client.connect(hostname, port)
         except smtplib.SMTPConnectError as exc:
@@ -216,7 +217,9 @@ class SmtpAdapter:
 
     @property
     def sock(self) -> socket.socket:
-        return self.client.sock  # type: ignore[no-any-return]
+        sock = self.client.sock
+        assert sock is not None
+        return sock  # type: ignore[no-any-return]
 
     def capabilities(self) -> frozenset[str]:
         features = self.client.esmtp_features
@@ -255,7 +258,7 @@ class SmtpAdapter:
     def close(self) -> None:
         try:
             self.client.quit()
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.client.close()
 
 

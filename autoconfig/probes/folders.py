@@ -122,7 +122,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     assert isinstance(adapter, ImapAdapter)
     try:
         folders, inbox = _fetch(session, adapter)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, session.attempt.step)
         return tuple(
             session.result(STAGE, failure.status, failure.code, failure.params, timer.ms, suffix=suffix)

@@ -40,7 +40,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
         step = Step.CAPABILITIES
         session.attempt.begin(step, adapter.sock)
         session.capabilities = adapter.capabilities()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, step)
         code, values = failure.code, failure.params
         if code == "proto.bad_greeting" and _REFUSAL.match(str(values.get("received", ""))):

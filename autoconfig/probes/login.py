@@ -106,7 +106,7 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
         return done(Status.SKIPPED, "auth.not_attempted_insecure",
                     params(blocked_by=f"{t.prefix}-tls", cause=session.tls_blocker))
     if not adapter.login_offered(session.capabilities):
-        return done(Status.ERROR, outcomes.not_offered, params(reason="no password login offered"))
+        return done(Status.ERROR, outcomes.not_offered, params(reply="no password login offered"))
     step = Step.WAIT
     try:
         session.turns.wait(t, session.attempt)
@@ -118,7 +118,7 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
         code = outcomes.classify(refused.reply, refused.smtp_code)
         data = AuthDetails(username=t.username, reply=refused.reply, tls=True)
         return done(Status.ERROR, code, params(reply=refused.reply, username=t.username), data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, step)
         return done(failure.status, failure.code, failure.params)
     session.logged_in = True
@@ -127,7 +127,7 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
         try:  # what the server offers once logged in (QUOTA, SPECIAL-USE…)
             session.attempt.begin(Step.CAPABILITIES, adapter.sock)
             session.capabilities = adapter.capabilities()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failure = failure_for(exc, Step.CAPABILITIES)
             session.logged_in = False
             return done(failure.status, failure.code, failure.params)

@@ -26,14 +26,14 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     try:
         session.attempt.begin(Step.STAT, adapter.sock)
         messages, size = adapter.stat()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, Step.STAT)
         return (session.result(STAGE, failure.status, failure.code, failure.params, timer.ms),)
     uidl = True
     try:
         session.attempt.begin(Step.UIDL, adapter.sock)
         adapter.uidl()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, Step.UIDL)
         if failure.code != "proto.unexpected_reply":  # -ERR means "no UIDL"; anything else is a fault
             return (session.result(STAGE, failure.status, failure.code, failure.params, timer.ms),)

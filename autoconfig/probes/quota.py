@@ -69,7 +69,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     try:
         session.attempt.begin(Step.QUOTA, adapter.sock)
         roots, quotas = adapter.client.get_quota_root("INBOX")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failure = failure_for(exc, Step.QUOTA)
         return (session.result(STAGE, failure.status, failure.code, failure.params, timer.ms),)
     root = roots.quota_roots[0] if roots.quota_roots else None

@@ -221,11 +221,9 @@ class Session:
         """Log out (QUIT/LOGOUT) and close; never raises."""
         adapter, self.adapter = self.adapter, None
         if adapter is not None:
-            try:
+            with contextlib.suppress(Exception):  # the session is over either way
                 self.attempt.begin(Step.LOGOUT, adapter.sock)
                 adapter.close()
-            except Exception:  # noqa: BLE001 - the session is over either way
-                pass
             with contextlib.suppress(Exception):
                 adapter.sock.close()
         if self.sock is not None:

@@ -19,7 +19,6 @@ import dns.exception
 import dns.resolver
 
 from ..model import Status
-
 from .base import (
     BudgetExhausted,
     Cancelled,
@@ -152,7 +151,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     t = session.target
     try:
         found = resolve(session)
-    except Exception as exc:  # noqa: BLE001 - the table says what it was
+    except Exception as exc:
         failure = failure_for(exc, Step.RESOLVE)
         return (
             session.result(STAGE, failure.status, failure.code, failure.params, timer.ms,
@@ -174,7 +173,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     if wanted:
         try:
             connected = _connect_all(session, wanted)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             connected = {family: _Outcome(family, ip, error=exc) for family, ip in wanted}
         for family, outcome in connected.items():
             outcomes[family] = _Outcome(

@@ -121,7 +121,7 @@ def _peek_certificate(session: Session) -> TlsDetails | None:
             sock = adapter.sock
         der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
         return certificate_facts(der, dt.datetime.now(dt.UTC)) if der else None
-    except Exception:  # noqa: BLE001 - only a nicer message is at stake
+    except Exception:
         return None
     finally:
         if sock is not None:
@@ -172,7 +172,7 @@ def run_implicit(session: Session) -> tuple[CheckResult, ...]:
     try:
         session.attempt.begin(Step.TLS_HANDSHAKE, session.sock)
         wrapped = session.toolkit.tls.wrap_socket(session.sock, server_hostname=session.target.hostname)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         with contextlib.suppress(OSError):
             session.sock.close()
         return (_failed(session, exc, Step.TLS_HANDSHAKE, timer, base),)
@@ -195,7 +195,7 @@ def run_starttls(session: Session) -> tuple[CheckResult, ...]:
     try:
         session.attempt.begin(Step.STARTTLS, adapter.sock)
         adapter.starttls(session.toolkit.tls)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return (_failed(session, exc, Step.STARTTLS, timer, base),)
     wrapped = adapter.sock
     session.attempt.track(wrapped)
@@ -204,7 +204,7 @@ def run_starttls(session: Session) -> tuple[CheckResult, ...]:
     try:
         session.attempt.begin(Step.CAPABILITIES, wrapped)
         session.capabilities = adapter.capabilities()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         session.secure = False
         failure = failure_for(exc, Step.CAPABILITIES)
         session.tls_blocker = failure.code

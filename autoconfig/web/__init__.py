@@ -15,7 +15,20 @@ def services() -> Services:
 
 def init_app(app: Flask) -> None:
     from .. import i18n
-    from . import advice, api, apple, clients, dns, errors, limits, observability, outlook, pages, security
+    from . import (
+        advice,
+        api,
+        apple,
+        clients,
+        diagnostics,
+        dns,
+        errors,
+        limits,
+        observability,
+        outlook,
+        pages,
+        security,
+    )
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -30,4 +43,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dns.bp)
     app.register_blueprint(advice.bp)
     app.register_blueprint(pages.bp)
+    diagnostics.init_app(app)
     limits.init_app(app)  # last: attaches limits to the views registered above

@@ -1,0 +1,108 @@
+"""POST /api/v1/diagnostics: the request (the password is load_only, wrapped in a Secret
+at once) and the report; the CLI's --json dumps the same schemas."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from ..diagnose import DescribedCheck, DiagnosisRequest, Report
+from ..messages import LANGUAGES
+from ..model import Protocol, Security, Status
+from ..probes import Secret
+from ..probes.base import Kind
+from .advice import AnswersSchema, RecommendationSchema
+
+MAX_PASSWORD = 1024
+
+
+def _password_ok(value: str) -> None:
+    """No control characters: no real password has them, and CR/LF could smuggle commands.
+    The message never repeats the value."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValidationError("must not contain control characters (line breaks, tabs, NUL)")
+
+
+class DiagnosisRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.String(required=True, validate=validate.Length(min=1, max=1024),
+                          metadata={"description": "the customer's e-mail address"})
+    password = fields.String(
+        load_only=True,
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(max=MAX_PASSWORD, error="is longer than {max} characters"), _password_ok],
+        metadata={"description": "optional; without it login, folder and quota checks are skipped"},
+    )
+    protocols = fields.List(
+        fields.Enum(Protocol, by_value=True),
+        load_default=list,
+        validate=validate.Length(max=3),
+        metadata={"description": "which servers to check (default: all)"},
+    )
+    lang = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
+    answers = fields.Nested(AnswersSchema, load_default=None, allow_none=True)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> DiagnosisRequest:
+        password = data.get("password")
+        return DiagnosisRequest(
+            email=data["email"],
+            password=Secret(password) if password else None,
+            protocols=tuple(dict.fromkeys(data.get("protocols") or ())),
+            lang=data.get("lang"),
+            answers=data.get("answers"),
+        )
+
+
+def _details(check: DescribedCheck) -> dict[str, Any] | None:
+    data = check.check.data
+    return dataclasses.asdict(data) if dataclasses.is_dataclass(data) else None  # type: ignore[arg-type]
+
+
+class CheckSchema(Schema):
+    id = fields.String()
+    kind = fields.Enum(Kind, by_value=True)
+    protocol = fields.Enum(Protocol, by_value=True, allow_none=True)
+    host = fields.String(allow_none=True)
+    port = fields.Integer(allow_none=True)
+    security = fields.Enum(Security, by_value=True, allow_none=True)
+    status = fields.Enum(Status, by_value=True)
+    code = fields.String()
+    message = fields.String()
+    remedy = fields.String(allow_none=True)
+    duration_ms = fields.Integer()
+    params = fields.Dict(keys=fields.String(), metadata={"description": "the values the words were filled with"})
+    data = fields.Function(_details, metadata={"description": "the check's own facts (TLS version, folders…)"})
+
+
+class CheckLineSchema(CheckSchema):
+    """One NDJSON line while a diagnosis streams."""
+
+    type = fields.Constant("check")
+
+
+def _started(report: Report) -> str:
+    return report.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ReportSchema(Schema):
+    email = fields.String()
+    domain = fields.String()
+    provider = fields.String()
+    started_at = fields.Function(_started)
+    duration_ms = fields.Integer()
+    status = fields.Enum(Status, by_value=True)
+    lang = fields.String()
+    checks = fields.List(fields.Nested(CheckSchema))
+    recommendation = fields.Nested(RecommendationSchema, allow_none=True)
+
+
+class ReportLineSchema(ReportSchema):
+    """The last NDJSON line of a streamed diagnosis."""
+
+    type = fields.Constant("report")

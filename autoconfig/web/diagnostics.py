@@ -1,0 +1,87 @@
+"""POST /api/v1/diagnostics: validate, run the probes, answer with the report (JSON) or
+stream each check as it ends (`Accept: application/x-ndjson`), then the report.
+
+The endpoint is `diagnostics.run`; per-IP and per-account limits are attached to it by
+web/limits.py, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
+from marshmallow import ValidationError
+
+from ..diagnose import Diagnosis, Diagnostician
+from ..errors import InvalidAddress, InvalidInput
+from ..schemas.config import flatten_errors
+from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
+from . import services
+
+bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
+EXTENSION = "autoconfig.diagnostics"
+NDJSON = "application/x-ndjson"
+
+
+class _Lazy:
+    """Builds the Diagnostician on first use (its TLS contexts cost ~50 ms): apps that
+    never diagnose, like most tests', never pay for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Diagnostician | None = None
+
+    def get(self) -> Diagnostician:
+        with self._lock:
+            if self._value is None:
+                svc = services()
+                self._value = Diagnostician(svc.config, svc.directory, svc.resolver)
+            return self._value
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = _Lazy()
+    app.register_blueprint(bp)
+
+
+def diagnostician() -> Diagnostician:
+    return current_app.extensions[EXTENSION].get()  # type: ignore[no-any-return]
+
+
+def _start() -> Diagnosis:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('the body must be a JSON object, like {"email": "name@example.com"}')
+    try:
+        wanted = DiagnosisRequestSchema().load(body)
+    except ValidationError as exc:  # its messages never repeat the values sent
+        first = flatten_errors(exc.messages)[0]
+        field = first.split(":", 1)[0].split("[", 1)[0].split(".", 1)[0]
+        raise InvalidInput(first, field=field) from None
+    try:
+        return diagnostician().start(wanted)
+    except InvalidAddress as exc:
+        raise InvalidAddress(exc.message, field="email") from None
+
+
+def _lines(diagnosis: Diagnosis) -> Iterator[str]:
+    try:
+        for check in diagnosis:
+            yield json.dumps(CheckLineSchema().dump(check), ensure_ascii=False) + "\n"
+        yield json.dumps(ReportLineSchema().dump(diagnosis.report()), ensure_ascii=False) + "\n"
+    finally:
+        diagnosis.close()  # the client may leave early: stop the probes
+
+
+@bp.post("/diagnostics")
+def run() -> Response:
+    diagnosis = _start()
+    if request.accept_mimetypes.best_match(["application/json", NDJSON]) == NDJSON:
+        response = Response(stream_with_context(_lines(diagnosis)), mimetype=NDJSON)
+        response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each line on at once
+    else:
+        response = jsonify(ReportSchema().dump(diagnosis.run()))
+    response.cache_control.no_store = True
+    return response

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 from flask.testing import FlaskClient
 
+from tests.conftest import base_raw
+from tests.support.procs import ServiceProcess, write_config
 from tests.test_autodiscover import POX, error_of, outlook_reads, pox_request
 
 SECRET = "Basic c3VwcG9ydDpOb25EaXJsb0FOZXNzdW5vITIwMjY="  # what Outlook sends after a 401
@@ -173,3 +177,77 @@ def test_bad_mobileconfig_requests_get_a_clear_4xx(client: FlaskClient, query: s
     assert response.json["message"]
     assert response.json.get("field") == field
     assert "X-Injected" not in response.headers
+
+
+# --- the same, over real HTTP, under gunicorn as deployed -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    raw = base_raw()
+    raw["limits"] = {"autoconfig_per_ip": "100000/minute"}
+    config = write_config(raw, tmp_path_factory.mktemp("hostile-gunicorn") / "autoconfig.toml")
+    with ServiceProcess(config, workers=1, threads=4, log_level="debug") as running:
+        yield running
+
+
+def _post_huge(service: ServiceProcess, *, chunked: bool) -> bytes:
+    """POST 10 MB as a client that reads while it sends (as curl does): the answer comes early."""
+    sock = socket.create_connection((service.host, service.port), timeout=10)
+    head = (f"POST {POX} HTTP/1.1\r\nHost: autodiscover.example.com\r\nAuthorization: {SECRET}\r\n"
+            "Content-Type: text/xml\r\n").encode()
+    head += b"Transfer-Encoding: chunked\r\n\r\n" if chunked else b"Content-Length: %d\r\n\r\n" % (160 * 65536)
+
+    def send() -> None:
+        try:
+            sock.sendall(head)
+            block = b" " * 65536
+            for _ in range(160):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and closed without reading it all: that is the point
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    received = b""
+    try:
+        while b"</Autodiscover>" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        sender.join(30)
+        sock.close()
+    return received
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["Content-Length", "chunked"])
+def test_ten_megabytes_are_refused_unread_under_gunicorn(service: ServiceProcess, chunked: bool) -> None:
+    received = _post_huge(service, chunked=chunked)
+    assert received.startswith(b"HTTP/1.1 413"), received[:200]
+    assert b"<ErrorCode>600</ErrorCode>" in received
+    assert service.request("POST", POX, body=pox_request("mario@example.com"))[0] == 200
+
+
+def test_hostile_table_over_http_keeps_the_service_serving_and_the_logs_clean(service: ServiceProcess) -> None:
+    # When every hostile body of the table is POSTed over real HTTP, with credentials
+    for case in CASES:
+        if case.environ or len(case.body) > 1024 * 1024:
+            continue  # 10 MB bodies have their own test above, with a client that reads while sending
+        status, headers, body = service.request(
+            "POST", POX, body=case.body, headers={"Authorization": SECRET, "Content-Type": "text/xml"})
+        # Then each gets its answer, as with the test client
+        assert status == case.status, (case.name, body[:300])
+        assert headers.get_content_type() == "text/xml"
+        parse_xml(body)
+    # And the service still serves, and its log (JSON lines, debug level) holds no credential or address
+    status, _, body = service.request("POST", POX, body=pox_request("mario@example.com"))
+    assert status == 200 and b"<Protocol>" in body
+    log = service.log()
+    assert "/autodiscover/autodiscover.xml" in log  # the access log is there
+    assert SECRET.split()[1] not in log
+    assert "mario@example.com" not in log and "josé@example.com" not in log and "andrea@" not in log
+    assert "Traceback" not in log

@@ -299,3 +299,16 @@ def test_signed_render_uses_the_same_plist_as_unsigned(signing: SigningCert, con
     der = signer.sign(plist)
     assert plist in der
     assert b"\r\n" not in plist and plist.count(b"\n") > 10
+
+
+def test_material_gone_bad_between_check_and_start_stops_the_start(make_config: ConfigFactory,
+                                                                     test_ca: TestCA) -> None:
+    # Given a configuration checked while the files were fine
+    signing = test_ca.issue_signing("vanishing signer")
+    config = make_config(signing_raw(signing))
+    # When the key is replaced by garbage before the app starts
+    signing.key_path.write_bytes(b"not a key")
+    # Then the app refuses to start, naming the key, rather than serve broken profiles
+    with pytest.raises(ConfigError) as info:
+        create_app(config)
+    assert info.value.messages == [f"provider[0].mobileconfig.signing_key: not a PEM private key: {signing.key_path}"]

@@ -74,6 +74,8 @@ def _read_body(limit: int) -> bytes:
 def _error_for(exc: Exception) -> tuple[int, ErrorCode, str, str]:
     """One table: what went wrong → (HTTP status, Autodiscover code, DebugData, response namespace)."""
     if isinstance(exc, AutodiscoverRequestError):
+        # 601 answers a well-formed request, with 200 as Exchange does (ActiveSync devices read the
+        # body only then); a malformed request is the client's fault: 400
         status = 200 if exc.error is ErrorCode.SCHEMA_NOT_AVAILABLE else 400
         return status, exc.error, exc.message, exc.namespace
     if isinstance(exc, UnknownDomain):

@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from .schemas.advice import AdviceRequestSchema, AdviceSchema
+from .schemas.diagnostics import DiagnosisRequestSchema, ReportSchema
 from .schemas.dns import DnsHealthSchema
 from .schemas.settings import SettingsSchema
 
@@ -73,6 +74,8 @@ class Reply:
     schema: type[Schema] | Mapping[str, Any] | None = None
     content_type: str = JSON
     headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Other representations of the same answer (content type → schema), chosen by Accept.
+    alternatives: Mapping[str, type[Schema] | Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ ERROR_415 = Reply("the body is not application/json", ErrorSchema)
 ERROR_503 = Reply("DNS did not answer; try again later", ErrorSchema)
 ERROR_429 = Reply("a rate limit refused the request", RateLimitedSchema, headers=RETRY_AFTER)
 XML_TEXT = {"type": "string", "format": "xml"}
+NDJSON = "application/x-ndjson"
+NDJSON_TEXT = {"type": "string", "description": "one JSON object a line: each check, then the report"}
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -179,6 +184,20 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limited=True,
     ),
     Operation(
+        "post", "/api/v1/diagnostics", "Run a diagnosis of an account", "api",
+        description="Checks DNS, ports, TLS, login, folders and quota of the address's servers within "
+        "`budget_s`. Without `password` the login, folder and quota checks are skipped. With "
+        "`Accept: application/x-ndjson` each check streams as one JSON line as it ends "
+        '(`"type": "check"`), and the last line is the report (`"type": "report"`). '
+        "Limited per client address and per account.",
+        body=DiagnosisRequestSchema,
+        responses={
+            200: Reply("the report", ReportSchema, alternatives={NDJSON: NDJSON_TEXT}),
+            400: ERROR_400, 404: ERROR_404, 413: ERROR_413, 415: ERROR_415, 429: ERROR_429, 503: ERROR_503,
+        },
+        rate_limited=True,
+    ),
+    Operation(
         "post", "/api/v1/advice", "POP3 or IMAP, with reasons", "api",
         body=AdviceRequestSchema,
         responses={200: Reply("the recommendation", AdviceSchema), 400: ERROR_400,
@@ -225,6 +244,13 @@ def _content(schema: type[Schema] | Mapping[str, Any] | None, content_type: str)
     return {content_type: {"schema": schema if isinstance(schema, type) else dict(schema or {})}}
 
 
+def _reply_content(reply: Reply) -> dict[str, Any]:
+    content = _content(reply.schema, reply.content_type)
+    for content_type, schema in reply.alternatives.items():
+        content.update(_content(schema, content_type))
+    return content
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     result: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "operationId": _operation_id(op)}
     if op.description:
@@ -243,7 +269,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     result["responses"] = {
         str(status): {
             "description": reply.description,
-            **({"content": _content(reply.schema, reply.content_type)} if reply.schema is not None else {}),
+            **({"content": _reply_content(reply)} if reply.schema is not None else {}),
             **({"headers": {k: dict(v) for k, v in reply.headers.items()}} if reply.headers else {}),
         }
         for status, reply in sorted(op.responses.items())

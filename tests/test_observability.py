@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,27 @@ def test_metrics_add_up_over_every_gunicorn_worker(tmp_path: Path) -> None:
         assert value(text, "autoconfig_http_requests_total", endpoint="api.settings", method="GET",
                      status="200") == 30
         assert value(text, "autoconfig_http_request_duration_seconds_count", endpoint="api.settings") == 30
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/x-ndjson"])
+def test_diagnoses_are_counted_by_status_and_outcome_code(make_config: ConfigFactory, accept: str) -> None:
+    # Given a service whose DNS answers nothing (a closed port on loopback)
+    raw = base_raw()
+    raw["dns"] = {"nameservers": ["127.0.0.1:9"], "timeout_s": 0.5}
+    raw["diagnostics"] = {"budget_s": 5, "connect_timeout_s": 0.5}
+    client = create_app(make_config(raw)).test_client()
+    # When the helpdesk runs a diagnosis, whole or streamed
+    response = client.post("/api/v1/diagnostics", json={"email": ADDRESS}, headers={"Accept": accept})
+    assert response.status_code == 200
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    report = lines[-1]
+    # Then /metrics counts it by its status, and each check by its code, exactly once
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "autoconfig_diagnoses_total", status=report["status"]) == 1
+    expected = Counter((c["code"], c["status"]) for c in report["checks"])
+    assert expected, "the report has checks"
+    for (code, status), count in expected.items():
+        assert value(text, "autoconfig_diagnosis_checks_total", code=code, status=status) == count
+    assert sum(v for (name, _), v in samples(text).items() if name == "autoconfig_diagnosis_checks_total") == sum(
+        expected.values()
+    )

@@ -150,3 +150,24 @@ def test_a_refusal_matches_the_document(make_config: ConfigFactory) -> None:
     refused = client.get(f"/api/v1/settings?email={ADDRESS}")
     assert refused.status_code == 429
     conforms(document, "get", "/api/v1/settings", refused)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ({"email": "nobody@unknown.example"}, None),
+        ({"email": "not an address"}, None),
+        ({"email": ADDRESS, "protocols": ["gopher"]}, None),
+        ({"email": ADDRESS, "color": "blue"}, None),
+        ({"email": ADDRESS}, "application/x-www-form-urlencoded"),
+    ],
+)
+def test_diagnosis_refusals_match_the_document(
+    client: FlaskClient, document: dict[str, Any], body: dict[str, Any], content_type: str | None
+) -> None:
+    if content_type:
+        response = client.post("/api/v1/diagnostics", data="email=x", content_type=content_type)
+    else:
+        response = client.post("/api/v1/diagnostics", json=body)
+    assert 400 <= response.status_code < 500
+    conforms(document, "post", "/api/v1/diagnostics", response)

@@ -304,6 +304,9 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
             return Failure("net.resolve_failed", Status.ERROR, params(reason=type(item).__name__))
         if isinstance(item, ConnectionRefusedError):
             return Failure("net.refused", Status.ERROR, where)
+        if isinstance(item, imaplib.IMAP4.abort) and step is Step.GREETING and "EOF" not in str(item):
+            # imaplib says "abort" both for a closed socket and for a reply that is no IMAP
+            return Failure("proto.bad_greeting", Status.ERROR, params(received=printable(_reply_of(item))))
         if isinstance(item, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, EOFError,
                              smtplib.SMTPServerDisconnected, imaplib.IMAP4.abort, ssl.SSLEOFError,
                              ssl.SSLZeroReturnError)):

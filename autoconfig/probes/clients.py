@@ -36,6 +36,30 @@ class LoginRefused(Exception):
         self.smtp_code = smtp_code
 
 
+DRAIN_S = 1.0
+
+
+def drain(sock: socket.socket | None) -> None:
+    """After QUIT/LOGOUT, wait (briefly) for the server to hang up: only then has it
+    counted the session as over, and a server allowing one connection per user will let
+    our next login in."""
+    if sock is None:
+        return
+    try:
+        timeout = sock.gettimeout()
+        sock.settimeout(min(timeout, DRAIN_S) if timeout else DRAIN_S)
+        while sock.recv(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+
+
+class _Goodbye:
+    """Mixin flag: set once QUIT/LOGOUT was answered, so closing waits for the hang-up."""
+
+    said_goodbye = False
+
+
 def sasl_plain(username: str, password: Secret) -> str:
     """RFC 4616 PLAIN, UTF-8 (so non-ASCII passwords work), base64."""
     raw = b"\0" + username.encode("utf-8") + b"\0" + password.reveal().encode("utf-8")
@@ -45,7 +69,7 @@ def sasl_plain(username: str, password: Secret) -> str:
 # -- IMAP --------------------------------------------------------------------------------
 
 
-class _Imap4OnSocket(imaplib.IMAP4):
+class _Imap4OnSocket(imaplib.IMAP4, _Goodbye):
     """imaplib on a given socket; imaplib reads the greeting and CAPABILITY in __init__."""
 
     def __init__(self, host: str, sock: socket.socket) -> None:
@@ -54,6 +78,17 @@ class _Imap4OnSocket(imaplib.IMAP4):
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         return self._given
+
+    def _simple_command(self, name: str, *args: Any) -> Any:
+        result = super()._simple_command(name, *args)
+        if name == "LOGOUT":
+            self.said_goodbye = True
+        return result
+
+    def shutdown(self) -> None:
+        if self.said_goodbye:
+            drain(self.sock)
+        super().shutdown()
 
 
 class _ImapClientOnSocket(imapclient.IMAPClient):  # type: ignore[misc]
@@ -112,13 +147,24 @@ class ImapAdapter:
 # -- POP3 --------------------------------------------------------------------------------
 
 
-class _Pop3OnSocket(poplib.POP3):
+class _Pop3OnSocket(poplib.POP3, _Goodbye):
     def __init__(self, host: str, port: int, sock: socket.socket) -> None:
         self._given = sock
         super().__init__(host, port)
 
     def _create_socket(self, timeout: Any) -> socket.socket:
         return self._given
+
+    def quit(self) -> bytes:
+        resp = self._shortcmd("QUIT")  # type: ignore[attr-defined]
+        self.said_goodbye = True
+        self.close()
+        return resp  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.said_goodbye:
+            drain(self.sock)
+        super().close()
 
 
 class Pop3Adapter:
@@ -185,13 +231,24 @@ class Pop3Adapter:
 # -- SMTP --------------------------------------------------------------------------------
 
 
-class _SmtpOnSocket(smtplib.SMTP):
+class _SmtpOnSocket(smtplib.SMTP, _Goodbye):
     def __init__(self, sock: socket.socket, local_hostname: str) -> None:
         self._given = sock
         super().__init__(local_hostname=local_hostname)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return self._given
+
+    def quit(self) -> tuple[int, bytes]:
+        reply = self.docmd("QUIT")
+        self.said_goodbye = True
+        self.close()
+        return reply
+
+    def close(self) -> None:
+        if self.said_goodbye:
+            drain(self.sock)
+        super().close()
 
 
 class SmtpAdapter:

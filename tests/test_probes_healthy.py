@@ -48,7 +48,9 @@ def test_healthy_account_yields_only_ok(alice_report: Report) -> None:
     assert alice_report.status is Status.WARNING
 
 
-def test_every_configured_server_is_checked_in_a_stable_order(alice_report: Report, dovecot_healthy: DovecotServer) -> None:
+def test_every_configured_server_is_checked_in_a_stable_order(
+    alice_report: Report, dovecot_healthy: DovecotServer
+) -> None:
     ids = [c.check.id for c in alice_report.checks]
     imaps = dovecot_healthy.ports["imaps"]
     expected_head = [f"imap-{imaps}-tcp-ipv6", f"imap-{imaps}-tcp-ipv4", f"imap-{imaps}-tls",

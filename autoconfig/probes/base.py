@@ -105,6 +105,10 @@ class Secret:
         return bool(self._value)
 
 
+class UnexpectedReply(Exception):
+    """A reply the protocol does not allow here; args[0] is its printable text."""
+
+
 class Details:
     """Base of each probe's typed details (a frozen dataclass in the probe's module)."""
 
@@ -245,6 +249,7 @@ _PROTOCOL_ERRORS = (
     imapclient.exceptions.IMAPClientError,
     poplib.error_proto,
     smtplib.SMTPException,
+    UnexpectedReply,
 )
 _MAX_REPLY = 120
 
@@ -273,9 +278,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def _tls_failure(exc: ssl.SSLError) -> Failure:
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = _VERIFY_CODES.get(exc.verify_code or 0, "tls.untrusted")
-        return Failure(code, Status.ERROR, params(reason=exc.verify_message or exc.reason or "unverified"))
-    reason = exc.reason or type(exc).__name__
-    if reason == "WRONG_VERSION_NUMBER":
+        return Failure(code, Status.ERROR, params(reason=exc.verify_message or "unverified"))
+    reason = getattr(exc, "reason", None) or printable(exc.args[-1] if exc.args else type(exc).__name__)
+    if "WRONG_VERSION_NUMBER" in str(reason):
         reason = "the server did not answer with TLS (plain text on a TLS port?)"
     return Failure("tls.handshake_failed", Status.ERROR, params(reason=str(reason)))
 
@@ -284,16 +289,19 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
     """The one mapping from exceptions (ours, socket, ssl, imaplib/imapclient, poplib,
     smtplib, dnspython) to outcome codes; `step` says where the probe was."""
     where = params(step=str(step))
-    for item in _chain(exc):
+    chain = list(_chain(exc))
+    # Time first: libraries wrap a timeout in their own errors (smtplib: "disconnected").
+    for item in chain:
         if isinstance(item, BudgetExhausted):
             return Failure("diag.cut_short", Status.ERROR, params(step=str(item.step)))
         if isinstance(item, Cancelled):
             return Failure("diag.cut_short", Status.ERROR, where)
-        if isinstance(item, ssl.SSLError) and (step in _TLS_STEPS or isinstance(item, ssl.SSLCertVerificationError)):
-            return _tls_failure(item)
         if isinstance(item, (socket.timeout, TimeoutError, dns.exception.Timeout)):
             return Failure("net.timeout" if step is not Step.RESOLVE else "net.resolve_failed",
                            Status.ERROR, params(step=str(step), reason="timeout"))
+    for item in chain:
+        if isinstance(item, ssl.SSLError) and (step in _TLS_STEPS or isinstance(item, ssl.SSLCertVerificationError)):
+            return _tls_failure(item)
         if isinstance(item, dns.resolver.NXDOMAIN):
             return Failure("net.resolve_failed", Status.ERROR, params(reason="the name does not exist"))
         if isinstance(item, dns.resolver.NoAnswer):

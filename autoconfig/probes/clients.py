@@ -20,11 +20,7 @@ from typing import Any
 import imapclient
 
 from ..model import Protocol
-from .base import Secret, printable
-
-
-class UnexpectedReply(Exception):
-    """A reply the protocol does not allow here; args[0] is its printable text."""
+from .base import Secret, UnexpectedReply, printable
 
 
 class LoginRefused(Exception):
@@ -80,7 +76,7 @@ class _Imap4OnSocket(imaplib.IMAP4, _Goodbye):
         return self._given
 
     def _simple_command(self, name: str, *args: Any) -> Any:
-        result = super()._simple_command(name, *args)
+        result = super()._simple_command(name, *args)  # type: ignore[misc]
         if name == "LOGOUT":
             self.said_goodbye = True
         return result

@@ -196,7 +196,7 @@ def test_deadline_cuts_step_timeouts() -> None:
 
 def test_secret_never_shows_itself() -> None:
     secret = Secret("hunter2-MARKER")
-    for text in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "{}".format(secret), repr([secret])):
+    for text in (repr(secret), str(secret), f"{secret}", f"{secret!r}", format(secret, ""), repr([secret])):
         assert "MARKER" not in text
     assert secret.reveal() == "hunter2-MARKER"
     with pytest.raises(TypeError):

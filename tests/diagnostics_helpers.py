@@ -117,3 +117,41 @@ def publish_example_zone(knot: KnotServer, config: Config) -> None:
     lines = "\n".join(zone.lines(provider, DOMAIN, PUBLIC_URL))
     knot.set_zone(DOMAIN, lines + "\n" + address_records())
     knot.set_zone("example.com", "autoconfig A 127.0.0.9\n")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def to_toml(raw: dict[str, Any]) -> str:
+    """The raw config dict as a TOML file (for the CLI): tables, provider arrays, servers."""
+    out: list[str] = []
+
+    def table(name: str, values: dict[str, Any], array: bool = False) -> None:
+        out.append(f"[[{name}]]" if array else f"[{name}]")
+        nested = []
+        for key, value in values.items():
+            if isinstance(value, dict):
+                nested.append((key, value, False))
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                nested.append((key, value, True))
+            elif value is not None:
+                out.append(f"{key} = {_toml_value(value)}")
+        for key, value, is_array in nested:
+            for item in value if is_array else [value]:
+                table(f"{name}.{key}", item, is_array)
+
+    for section in ("service", "diagnostics", "dns", "limits"):
+        if section in raw:
+            table(section, raw[section])
+    for provider in raw["provider"]:
+        table("provider", provider, array=True)
+    return "\n".join(out) + "\n"

@@ -16,7 +16,18 @@ PREFIXES = sorted({code.split(".", 1)[0] for code in CATALOGUE})
 CODE_LITERAL = re.compile(r"""["']((?:""" + "|".join(PREFIXES) + r""")\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)["']""")
 
 # The codes SPEC says must exist.
-SPEC_CODES = ["dns.mx_ok", "dns.mx_missing", "dns.mx_foreign", "dns.srv_ok", "dns.srv_missing", "dns.srv_mismatch", "dns.autoconfig_ok", "dns.autoconfig_missing", "net.ok", "net.resolve_failed", "net.refused", "net.timeout", "net.private_address_refused", "proto.bad_greeting", "tls.ok", "tls.expired", "tls.not_yet_valid", "tls.hostname_mismatch", "tls.untrusted", "tls.handshake_failed", "tls.expiring_soon", "tls.weak_protocol", "starttls.missing", "auth.ok", "auth.failed", "auth.plaintext_refused", "auth.too_many_connections", "auth.unavailable", "auth.disabled", "auth.skipped", "auth.not_attempted_insecure", "imap.folders_ok", "imap.special_use_missing", "imap.unsubscribed_folders", "imap.quota_ok", "imap.quota_high", "imap.quota_full", "imap.quota_unsupported", "pop3.mailbox_ok", "pop3.uidl_missing", "smtp.auth_ok", "smtp.auth_failed", "smtp.auth_not_offered"]
+SPEC_CODES = [
+    "dns.mx_ok", "dns.mx_missing", "dns.mx_foreign", "dns.srv_ok", "dns.srv_missing", "dns.srv_mismatch",
+    "dns.autoconfig_ok", "dns.autoconfig_missing", "net.ok", "net.resolve_failed", "net.refused",
+    "net.timeout", "net.private_address_refused", "proto.bad_greeting", "tls.ok", "tls.expired",
+    "tls.not_yet_valid", "tls.hostname_mismatch", "tls.untrusted", "tls.handshake_failed",
+    "tls.expiring_soon", "tls.weak_protocol", "starttls.missing", "auth.ok", "auth.failed",
+    "auth.plaintext_refused", "auth.too_many_connections", "auth.unavailable", "auth.disabled",
+    "auth.skipped", "auth.not_attempted_insecure", "imap.folders_ok", "imap.special_use_missing",
+    "imap.unsubscribed_folders", "imap.quota_ok", "imap.quota_high", "imap.quota_full",
+    "imap.quota_unsupported", "pop3.mailbox_ok", "pop3.uidl_missing", "smtp.auth_ok", "smtp.auth_failed",
+    "smtp.auth_not_offered",
+]
 
 # Codes whose check can end in warning or error: a person needs to be told what to do.
 PROBLEMS = [

@@ -30,20 +30,14 @@ class _AnswerFields(Schema):
         validate=validate.Range(min=1, max=MAX_DEVICES),
         metadata={"description": "how many computers, phones and tablets read this mailbox"},
     )
-    webmail = fields.Boolean(
-        allow_none=True, metadata={"description": "also reads mail in the browser"}
-    )
+    webmail = fields.Boolean(allow_none=True, metadata={"description": "also reads mail in the browser"})
     connectivity = fields.String(
         allow_none=True,
         validate=validate.OneOf(CONNECTIVITY),
         metadata={"description": "good, poor (slow or unstable) or metered (paid by the megabyte)"},
     )
-    offline_access = fields.Boolean(
-        allow_none=True, metadata={"description": "must read mail offline"}
-    )
-    shared_account = fields.Boolean(
-        allow_none=True, metadata={"description": "several people share it"}
-    )
+    offline_access = fields.Boolean(allow_none=True, metadata={"description": "must read mail offline"})
+    shared_account = fields.Boolean(allow_none=True, metadata={"description": "several people share it"})
     server_folders = fields.Boolean(
         allow_none=True, metadata={"description": "folders must be the same on every device"}
     )

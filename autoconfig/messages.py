@@ -738,12 +738,12 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "advice.imap.folders_found": {
         "it": Text(
-            "Sul server ci sono già {folders} cartelle tue: un client POP3 vedrebbe soltanto la "
-            "Posta in arrivo."
+            "Tieni già la posta in cartelle tue sul server ({folders} in tutto): un client POP3 "
+            "vedrebbe soltanto la Posta in arrivo."
         ),
         "en": Text(
-            "Your mailbox already has {folders} folders of your own on the server: a POP3 client "
-            "would see only the inbox."
+            "You already keep mail in folders of your own on the server ({folders} of them): a POP3 "
+            "client would see only the inbox."
         ),
     },
     "advice.imap.poor_link": {

@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -19,7 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Reque
 from tests.conftest import REPO, base_raw
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
-from tests.support.dovecot import ALICE, FULL, DovecotServer
+from tests.support.dovecot import ALICE, DovecotServer
 from tests.support.procs import ServiceProcess, write_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -316,4 +315,118 @@ def posted_diagnoses(watch: Watch) -> list[dict[str, Any]]:
     ]
 
 
-_unused = (FULL, Path)
+def progress_events(page: Page) -> list[tuple[str, float]]:
+    return [(kind, float(at)) for kind, at in page.evaluate("window.__events")]
+
+
+def test_check_streams_progress_then_results_and_never_shows_the_password(
+    context: BrowserContext, page: Page, service: ServiceProcess, watch: Watch
+) -> None:
+    # Given the helpdesk on the page for Alice, her advice answers given, and her password typed
+    context.add_init_script(PROGRESS_WATCH)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=service.url)
+    page.goto(f"{service.url}/?lang=en&email={ALICE.address}&advise=1&devices=3&webmail=yes")
+    page.get_by_label("Password (optional)").fill(ALICE.password)
+    # When they run the check
+    page.get_by_role("button", name="Run the check").click()
+    # Then each check shows up as it ends, before the results
+    results = page.locator("#check-results")
+    expect(results).to_be_visible(timeout=20_000)
+    events = progress_events(page)
+    steps = [at for kind, at in events if kind == "step"]
+    shown = next(at for kind, at in events if kind == "results")
+    assert len(steps) >= 6
+    assert max(steps) <= shown
+    assert min(steps) < shown, "progress arrived only with the final report"
+    assert len(set(steps)) >= 2, "every check arrived at once: the stream is not live"
+    expect(page.locator("#check-state")).to_have_text("Check finished.")
+    # And the results are grouped by protocol with a status mark on every check
+    groups = results.locator(".check-group h4")
+    expect(groups).to_have_text(["Domain and DNS", "IMAP", "POP3", "SMTP"])
+    marks = results.locator(".check .mark-text").all_inner_texts()
+    assert marks and set(marks) <= {"OK", "Attention", "Problem", "Skipped"}
+    imap = results.locator(".check-group", has=page.get_by_role("heading", name="IMAP", exact=True))
+    expect(imap.locator(".check.status-ok").first).to_be_visible()
+    logins = results.locator(".check", has_text=re.compile(r"log(ged)? ?in|login", re.IGNORECASE))
+    expect(logins.first).to_be_visible()
+    # And the report's recommendation weighed the answers sent along
+    (posted,) = posted_diagnoses(watch)
+    assert posted["email"] == ALICE.address
+    assert posted["answers"] == {"devices": 3, "webmail": True}
+    assert posted["password"] == ALICE.password  # in the POST body, and only there
+    expect(page.locator("#check-recommendation-protocol")).to_have_text("We recommend IMAP")
+    # And the summary for the helpdesk says it all in plain text
+    summary = page.locator("#check-summary").input_value()
+    assert summary.startswith(f"Account: {ALICE.address}\n")
+    assert "[OK] IMAP" in summary
+    assert "Recommendation: IMAP" in summary
+    page.get_by_role("button", name="Copy for the helpdesk").click()
+    expect(page.locator("#check-copy-state")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == summary
+    # And the password is nowhere: not in a URL, the page, the summary; the field is empty again
+    expect(page.get_by_label("Password (optional)")).to_have_value("")
+    assert password_leaks(page, watch, ALICE.password) == []
+    shot(page, "check-en-desktop")
+    results.screenshot(path=str(ARTIFACTS / "check-en-results.png"))
+    assert_clean(page, watch)
+
+
+def test_check_in_italian_on_a_phone_explains_a_wrong_password(
+    page: Page, service: ServiceProcess, watch: Watch
+) -> None:
+    # Given a customer on a phone, with the page in Italian, who mistypes the password
+    page.set_viewport_size(PHONE)
+    page.goto(f"{service.url}/?email={ALICE.address}")
+    wrong = "Sbagliata-123"
+    page.get_by_label("Password (facoltativa)").fill(wrong)
+    # When they run the check with the keyboard
+    page.get_by_label("Password (facoltativa)").press("Enter")
+    # Then the results are in Italian, and the failed login says what to do
+    results = page.locator("#check-results")
+    expect(results).to_be_visible(timeout=20_000)
+    expect(page.locator("#check-state")).to_have_text("Verifica completata.")
+    expect(page.locator("#check-overall")).to_contain_text("Problema")
+    failed = results.locator(".check.status-error").first
+    expect(failed.locator(".mark-text")).to_have_text("Problema")
+    expect(failed.locator(".check-remedy")).to_contain_text("Cosa fare:")
+    summary = page.locator("#check-summary").input_value()
+    assert summary.startswith(f"Account: {ALICE.address}\n")
+    assert "[PROBLEMA]" in summary
+    # The results take the focus, so a screen reader reads them next
+    assert page.evaluate("document.activeElement.id") == "check-results"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert password_leaks(page, watch, wrong) == []
+    shot(page, "check-it-phone")
+    assert_clean(page, watch)
+
+
+def test_check_without_a_password_skips_the_login(page: Page, service: ServiceProcess, watch: Watch) -> None:
+    page.goto(f"{service.url}/?lang=en&email={ALICE.address}")
+    page.get_by_role("button", name="Run the check").click()
+    results = page.locator("#check-results")
+    expect(results).to_be_visible(timeout=20_000)
+    expect(results.locator(".check.status-skipped").first).to_be_visible()
+    (posted,) = posted_diagnoses(watch)
+    assert "password" not in posted
+    assert_clean(page, watch)
+
+
+def test_a_refused_check_says_why(page: Page, service: ServiceProcess, watch: Watch) -> None:
+    # Given the form pointed (by hand, in the page) at a domain the service does not serve
+    page.goto(f"{service.url}/?lang=en&email={ALICE.address}")
+    page.locator("#check-form input[name=email]").evaluate("input => { input.value = 'x@unserved.test'; }")
+    # When the check runs, the service refuses it (404) and the page says so in plain words
+    page.get_by_role("button", name="Run the check").click()
+    state = page.locator("#check-state")
+    expect(state).to_contain_text("The check could not run:")
+    expect(state).to_contain_text("unserved.test")
+    expect(page.locator("#check-results")).to_be_hidden()
+    expect(page.get_by_role("button", name="Run the check")).to_be_enabled()
+    assert_clean_except_http_errors(page, watch)
+
+
+def assert_clean_except_http_errors(page: Page, watch: Watch) -> None:
+    """As assert_clean, but a 4xx answer is logged by the browser's console as a failed load."""
+    assert page.evaluate("window.__csp") == []
+    assert [e for e in watch.console_errors if "status of 4" not in e] == []
+    assert watch.foreign == []

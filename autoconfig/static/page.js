@@ -54,15 +54,11 @@
     return GROUPS.indexOf(p) > 0 ? p : "general";
   }
 
-  /* One NDJSON line is a finished check or the final report; accept the common wrappings. */
+  /* One NDJSON line: {"type": "check", …} as each check ends, then {"type": "report", …}. */
   function classify(line) {
     if (!line || typeof line !== "object") return null;
-    var type = line.type || line.event || "";
-    if (type === "error" || (line.error && !line.checks)) return { kind: "error", value: line };
-    if (type === "report" || Array.isArray(line.checks)) return { kind: "report", value: line.report || line };
-    if (line.report && typeof line.report === "object") return { kind: "report", value: line.report };
-    if (line.check && typeof line.check === "object") return { kind: "check", value: line.check };
-    if (type === "check" || (line.status && (line.code || line.id))) return { kind: "check", value: line };
+    if (line.type === "check") return { kind: "check", value: line };
+    if (line.type === "report") return { kind: "report", value: line };
     return null;
   }
 
@@ -99,6 +95,7 @@
   Check.prototype.reset = function () {
     this.checks = [];
     this.steps.textContent = "";
+    this.steps.hidden = false;
     this.groups.textContent = "";
     this.overall.textContent = "";
     this.summary.value = "";
@@ -171,6 +168,7 @@
     }
 
     this.summary.value = this.summaryText(report, checks);
+    this.steps.hidden = true; /* the grouped results below say it all again, better */
     this.results.hidden = false;
     this.results.focus();
   };
@@ -246,8 +244,7 @@
   Check.prototype.read = async function (response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("ndjson") === -1 || !response.body) {
-      var whole = await response.json();
-      this.report(whole.report || whole);
+      this.report(await response.json());
       return true;
     }
     var reader = response.body.getReader();
@@ -260,8 +257,7 @@
       var item = classify(JSON.parse(text));
       if (!item) return;
       if (item.kind === "check") self.step(item.value);
-      else if (item.kind === "report") { self.report(item.value); done = true; }
-      else self.fail(item.value.message || item.value.error);
+      else { self.report(item.value); done = true; }
     }
     for (;;) {
       var chunk = await reader.read();

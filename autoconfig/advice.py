@@ -150,6 +150,11 @@ def _cautions(protocol: Protocol, answers: Answers, facts: Facts) -> tuple[Reaso
         cautions.append(Reason("advice.caution.pop3_no_mixing"))
         cautions.append(Reason("advice.caution.pop3_keep_copy"))
         cautions.append(Reason("advice.caution.pop3_sent_local"))
+        # What the checks found on the server that a POP3 client will not show.
+        if facts.imap_custom_folders:
+            cautions.append(Reason("advice.caution.pop3_folders_hidden", {"folders": facts.imap_custom_folders}))
+        if facts.sent_on_server:
+            cautions.append(Reason("advice.caution.pop3_sent_on_server"))
         if facts.uidl_supported is False:
             cautions.append(Reason("advice.caution.pop3_no_uidl"))
         if facts.pop3_mailbox_bytes is not None and facts.pop3_mailbox_bytes >= BIG_MAILBOX_BYTES:

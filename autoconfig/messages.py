@@ -872,6 +872,26 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "will not show it. Keep backups of that device."
         ),
     },
+    "advice.caution.pop3_folders_hidden": {
+        "it": Text(
+            "Le cartelle che hai sul server ({folders} in tutto) non compariranno nel client POP3: "
+            "prima di passare, sposta nella Posta in arrivo i messaggi che vuoi scaricare."
+        ),
+        "en": Text(
+            "Your folders on the server ({folders} of them) will not appear in a POP3 client: before "
+            "switching, move the messages you want to download into the inbox."
+        ),
+    },
+    "advice.caution.pop3_sent_on_server": {
+        "it": Text(
+            "La posta inviata già salvata sul server non arriverà nel client POP3: resterà "
+            "consultabile dalla webmail."
+        ),
+        "en": Text(
+            "The sent mail already stored on the server will not reach the POP3 client: you can "
+            "still read it in webmail."
+        ),
+    },
     "advice.caution.pop3_no_uidl": {
         "it": Text(
             "Il server POP3 non offre UIDL: se lasci una copia sul server, il client potrebbe "

@@ -217,6 +217,15 @@ RULES = [
         cautions_include=("advice.caution.pop3_big_mailbox", "advice.caution.pop3_no_uidl"),
     ),
     Row(
+        "one offline device, full, though folders and sent mail are on the server",
+        Answers(devices=1, offline_access=True, quota_percent=90),
+        POP3,
+        LEAN,
+        ("advice.pop3.single_device_offline", "advice.pop3.quota_tight"),
+        facts=Facts(imap_custom_folders=3, sent_on_server=True),
+        cautions_include=("advice.caution.pop3_folders_hidden", "advice.caution.pop3_sent_on_server"),
+    ),
+    Row(
         "a small POP3 mailbox needs no caution",
         Answers(devices=1, offline_access=True),
         POP3,

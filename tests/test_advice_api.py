@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from autoconfig import create_app
 from autoconfig.messages import CATALOGUE
 from tests.conftest import ConfigFactory, base_raw
+from tests.diagnostics_helpers import dovecot_servers, make, publish_example_zone, raw_config
+from tests.support.ca import TestCA
+from tests.support.dns import KnotServer
+from tests.support.dovecot import ALICE, FULL, DovecotServer, MailUser
 
 FAQ = "https://support.example.com/faq/pop3-imap"
 SPEC_REQUEST = {
@@ -87,8 +94,6 @@ def test_language(client: FlaskClient, lang: str | None, accept: str | None, exp
 
 
 def test_default_language_follows_the_configuration(make_config: ConfigFactory) -> None:
-    from autoconfig import create_app
-
     raw = base_raw()
     raw["service"]["languages"] = ["en", "it"]
     client = create_app(make_config(raw)).test_client()
@@ -163,3 +168,55 @@ def test_get_is_not_allowed(client: FlaskClient) -> None:
 def test_nan_is_refused(client: FlaskClient) -> None:
     response = client.post("/api/v1/advice", data='{"quota_percent": NaN}', content_type="application/json")
     assert response.status_code == 400
+
+
+# --- the recommendation inside a diagnosis report, weighing what the checks measured ---------
+
+
+@pytest.fixture(scope="module")
+def diagnosing(
+    dovecot_healthy: DovecotServer, test_ca: TestCA, dns_server: KnotServer, tmp_path_factory: pytest.TempPathFactory
+) -> FlaskClient:
+    config = make(
+        raw_config(dovecot_servers(dovecot_healthy), ca=test_ca, knot=dns_server),
+        Path(tmp_path_factory.mktemp("advice")),
+    )
+    publish_example_zone(dns_server, config)
+    return create_app(config).test_client()
+
+
+def diagnosis(client: FlaskClient, user: MailUser, answers: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    body = {"email": user.address, "password": user.password, "lang": lang, "answers": answers}
+    response = client.post("/api/v1/diagnostics", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["recommendation"]  # type: ignore[no-any-return]
+
+
+def test_a_measured_full_mailbox_backs_pop3_for_one_offline_device(diagnosing: FlaskClient) -> None:
+    # Given the customer whose 1 MB mailbox is 95% full, reading on one device offline
+    recommendation = diagnosis(diagnosing, FULL, {"devices": 1, "offline_access": True}, lang="it")
+    # Then the report recommends POP3, citing the quota the check measured, in Italian
+    assert recommendation["protocol"] == "pop3"
+    reasons = {r["code"]: r["text"] for r in recommendation["reasons"]}
+    assert list(reasons) == ["advice.pop3.single_device_offline", "advice.pop3.quota_tight_measured"]
+    assert re.search(r"\b9[456]%", reasons["advice.pop3.quota_tight_measured"])
+    assert reasons["advice.pop3.quota_tight_measured"].startswith("La verifica")
+    # And, since the check also found a folder of hers on the server, it only leans to POP3
+    # and says that folder will not show in a POP3 client
+    assert recommendation["confidence"] == "lean"
+    assert "advice.caution.pop3_folders_hidden" in [c["code"] for c in recommendation["cautions"]]
+    assert recommendation["faq_url"] == FAQ
+
+
+def test_a_measured_full_mailbox_is_a_caution_when_imap_is_needed(diagnosing: FlaskClient) -> None:
+    recommendation = diagnosis(diagnosing, FULL, {"devices": 2})
+    assert (recommendation["protocol"], recommendation["confidence"]) == ("imap", "lean")
+    cautions = [c["code"] for c in recommendation["cautions"]]
+    assert "advice.caution.imap_quota_high" in cautions
+
+
+def test_folders_found_on_the_server_count_for_imap(diagnosing: FlaskClient) -> None:
+    # Alice keeps a folder of her own ("Progetti") on the server; no answers given
+    recommendation = diagnosis(diagnosing, ALICE, {})
+    assert recommendation["protocol"] == "imap"
+    assert "advice.imap.folders_found" in [r["code"] for r in recommendation["reasons"]]

@@ -34,7 +34,7 @@ from .base import (
     log_internal,
     params,
 )
-from .session import AccountSlot, LoginTurns, Session, Stage, Target, Toolkit
+from .session import AccountSlot, LoginGate, Session, Stage, Target, Toolkit
 
 __all__ = ["CheckResult", "Run", "Secret", "Target", "Toolkit", "plan", "stages_for"]
 
@@ -45,9 +45,6 @@ _ACCOUNT: dict[Protocol, tuple[Stage, ...]] = {
     Protocol.POP3: (login.STAGE, mailbox.STAGE),
     Protocol.SMTP: (submission.STAGE,),
 }
-
-
-_LOGINS = (login.STAGE, submission.STAGE)
 
 
 def stages_for(protocol: Protocol, security: Security) -> tuple[Stage, ...]:
@@ -139,8 +136,8 @@ class Run:
         self._queue: queue.SimpleQueue[tuple[Order, CheckResult] | _Done] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._state = _State()
-        self._turns = LoginTurns(list(self.targets))
-        self._slots = {p: AccountSlot() for p in Protocol}
+        self._gates = {p: LoginGate() for p in Protocol}
+        self._slots = {p: AccountSlot({t.index for t in self.targets if t.protocol is p}) for p in Protocol}
         self._last = {t.protocol: t.index for t in self.targets}
         self._jobs: list[_Job] = []
         self._pool: ThreadPoolExecutor | None = None
@@ -232,11 +229,15 @@ class Run:
             job.finished = True
             self._queue.put(_Done(job))
 
+    def _session(self, target: Target, job: _Job) -> Session:
+        protocol = target.protocol
+        return Session(target, self.toolkit, job.attempt, self.password, self._gates[protocol],
+                       self._slots[protocol], lambda r: None)
+
     def _run_server(self, job: _Job) -> None:
         target = job.target
         assert target is not None
-        slot = self._slots[target.protocol]
-        session = Session(target, self.toolkit, job.attempt, self.password, self._turns, slot, lambda r: None)
+        session = self._session(target, job)
         try:
             for index, stage in enumerate(job.stages):
                 job.current = index
@@ -246,36 +247,30 @@ class Run:
                 results = _skipped(session, stage, *blocked) if blocked else _guarded(session, stage)
                 for sub, result in enumerate(results):
                     self._put(self._order(target, index, stage, sub), result)
-                if stage in _LOGINS and not session.logged_in:
-                    self._turns.finish(target)  # no login here: the next server may go
             job.current = None
             session.close()
-            self._turns.finish(target)
-            if self._last[target.protocol] == target.index:
-                self._account_fallback(job, session)
             with self._lock:
                 self._state.facts.update({k: v for k, v in session.facts.items() if k != "owner"})
         except Exception as exc:
             failure_for(exc, job.attempt.step)  # logs it when it is a bug of ours
         finally:
             session.close()
-            self._turns.finish(target)
+            self._gates[target.protocol].leave(target.index)
+            if self._slots[target.protocol].finish(target):
+                self._account_fallback(job)
             job.finished = True
             self._queue.put(_Done(job))
 
-    def _account_fallback(self, job: _Job, session: Session) -> None:
+    def _account_fallback(self, job: _Job) -> None:
         """No server of this protocol logged in: its account checks say why, once."""
         target = job.target
         assert target is not None
         slot = self._slots[target.protocol]
-        self._turns.wait(target, job.attempt)
-        if slot.owner is not None:
-            return
         code, values = slot.first_blocker() or (
             ("skip.no_password", params()) if self.password is None else ("skip.no_login", params())
         )
         first = next(t for t in self.targets if t.protocol is target.protocol)
-        reporter = Session(first, self.toolkit, job.attempt, self.password, self._turns, slot, lambda r: None)
+        reporter = self._session(first, job)
         for index, stage in enumerate(job.stages):
             if stage.account:
                 for sub, result in enumerate(_skipped(reporter, stage, code, values)):
@@ -302,7 +297,7 @@ class Run:
                 continue
             target = job.target
             slot = self._slots[target.protocol]
-            session = Session(target, self.toolkit, job.attempt, self.password, self._turns, slot, lambda r: None)
+            session = self._session(target, job)
             current = job.current if job.current is not None else 0
             for index, stage in enumerate(job.stages):
                 if stage.account and (slot.owner not in (None, target.index)):

@@ -256,10 +256,9 @@ class SmtpAdapter:
         literal = f"[IPv6:{local}]" if ":" in local else f"[{local}]"
         self.client = _SmtpOnSocket(sock, literal)
         self.client._host = hostname  # type: ignore[attr-defined]  # STARTTLS's server_hostname
-        try:
-            code, message = self.client.connect(hostname, port)
-        except smtplib.SMTPConnectError as exc:
-            raise UnexpectedReply(_smtp_text(exc.smtp_code, exc.smtp_error)) from None
+        code, message = self.client.connect(hostname, port)
+        if code != 220:  # smtplib checks this only when it connects by itself
+            raise UnexpectedReply(_smtp_text(code, message))
         self.greeting = _smtp_text(code, message)
         self._ehlo()
 

@@ -11,12 +11,13 @@ languages.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..model import Protocol, Security, Status
 from .base import CheckResult, Details, Kind, Params, Step, Timer, failure_for, params
-from .clients import LoginRefused
+from .clients import Adapter, LoginRefused, open_adapter
 from .session import Need, Session, Stage
 
 # RFC 5530 response codes → our codes. No code at all means a wrong password.
@@ -40,6 +41,7 @@ POP3_CODES: Mapping[str, str] = {
     "IN-USE": "auth.too_many_connections",
     "LOGIN-DELAY": "auth.too_many_connections",
 }
+MAX_RETRIES = 3  # logins refused because of our own other sessions
 _RESPONSE_CODE = re.compile(r"\[([A-Za-z][A-Za-z0-9/-]*)[\] ]")
 
 
@@ -107,20 +109,35 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
                     params(blocked_by=f"{t.prefix}-tls", cause=session.tls_blocker))
     if not adapter.login_offered(session.capabilities):
         return done(Status.ERROR, outcomes.not_offered, params(reply="no password login offered"))
-    step = Step.WAIT
-    try:
-        session.turns.wait(t, session.attempt)
-        timer = Timer()  # waiting for our own other login is not the server's time
-        step = Step.LOGIN
-        session.attempt.begin(step, adapter.sock)
-        mechanism = adapter.login(t.username, session.password, session.capabilities)
-    except LoginRefused as refused:
-        code = outcomes.classify(refused.reply, refused.smtp_code)
-        data = AuthDetails(username=t.username, reply=refused.reply, tls=True)
-        return done(Status.ERROR, code, params(reply=refused.reply, username=t.username), data)
-    except Exception as exc:
-        failure = failure_for(exc, step)
-        return done(failure.status, failure.code, failure.params)
+    gate, me = session.gate, t.index
+    step = Step.LOGIN
+    retries = 0
+    while True:
+        stamp = gate.enter(me)
+        try:
+            session.attempt.begin(step, adapter.sock)
+            mechanism = adapter.login(t.username, session.password, session.capabilities)
+            break
+        except LoginRefused as refused:
+            ours = gate.interfered(me, stamp)
+            gate.leave(me)
+            code = outcomes.classify(refused.reply, refused.smtp_code)
+            if code == "auth.too_many_connections" and ours and retries < MAX_RETRIES:
+                # Refused because of our own other session: wait for it, then again.
+                retries += 1
+                try:
+                    gate.wait_alone(me, session.attempt)
+                    adapter = _reopen(session)
+                except Exception as exc:
+                    failure = failure_for(exc, session.attempt.step)
+                    return done(failure.status, failure.code, failure.params)
+                continue
+            data = AuthDetails(username=t.username, reply=refused.reply, tls=True)
+            return done(Status.ERROR, code, params(reply=refused.reply, username=t.username), data)
+        except Exception as exc:
+            gate.leave(me)
+            failure = failure_for(exc, step)
+            return done(failure.status, failure.code, failure.params)
     session.logged_in = True
     session.facts["owner"] = session.slot.claim(t)
     if t.protocol is Protocol.IMAP:
@@ -133,6 +150,33 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
             return done(failure.status, failure.code, failure.params)
     data = AuthDetails(username=t.username, mechanism=mechanism, tls=True)
     return done(Status.OK, outcomes.ok, params(username=t.username, mechanism=mechanism), data)
+
+
+def _reopen(session: Session) -> Adapter:
+    """A fresh connection to the same address, secured as configured, quietly (the TLS
+    and greeting checks already reported on this server)."""
+    t = session.target
+    session.close()
+    assert session.ip is not None
+    timeout = session.attempt.begin(Step.CONNECT)
+    sock = socket.create_connection((session.ip, t.port), timeout=timeout)
+    session.attempt.track(sock)
+    session.sock = sock
+    if t.security is Security.TLS:
+        session.attempt.begin(Step.TLS_HANDSHAKE, sock)
+        sock = session.toolkit.tls.wrap_socket(sock, server_hostname=t.hostname)
+        session.attempt.track(sock)
+        session.sock = sock
+    session.attempt.begin(Step.GREETING, sock)
+    adapter = open_adapter(t.protocol, t.hostname, t.port, sock, t.security is Security.TLS)
+    session.adapter = adapter
+    if t.security is Security.STARTTLS:
+        session.attempt.begin(Step.STARTTLS, adapter.sock)
+        adapter.starttls(session.toolkit.tls)
+        session.attempt.track(adapter.sock)
+    session.attempt.begin(Step.CAPABILITIES, adapter.sock)
+    session.capabilities = adapter.capabilities()
+    return adapter
 
 
 def run(session: Session) -> tuple[CheckResult, ...]:

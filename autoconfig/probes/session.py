@@ -21,7 +21,7 @@ from pathlib import Path
 import dns.resolver
 
 from ..model import DiagnosticsOptions, Protocol, Security
-from .base import Attempt, CheckResult, Kind, Params, Secret, Status, Step, params
+from .base import Attempt, BudgetExhausted, Cancelled, CheckResult, Kind, Params, Secret, Status, Step, params
 from .clients import Adapter
 
 LOW_TLS_SECURITY = "DEFAULT:@SECLEVEL=0"
@@ -108,33 +108,66 @@ class Stage:
         return self.suffixes or (self.name,)
 
 
-class LoginTurns:
-    """Logins of one account over one protocol happen one at a time, in configuration
-    order: a server that allows a single connection per user must not see our own
-    probes as the extra connection (auth.too_many_connections is for the customer's)."""
+class LoginGate:
+    """Our own logged-in sessions of one account over one protocol.
 
-    def __init__(self, targets: list[Target]) -> None:
-        self._done = {t.index: threading.Event() for t in targets}
-        self._before: dict[int, list[threading.Event]] = {}
-        for t in targets:
-            earlier = [u for u in targets if u.protocol is t.protocol and u.index < t.index]
-            self._before[t.index] = [self._done[u.index] for u in earlier]
+    Logins run in parallel. A server that allows a single connection per user will then
+    refuse one of them as "too many connections"; when that happens while another of
+    our sessions was open, the refused probe waits until ours are closed and tries again,
+    so auth.too_many_connections only ever reports the customer's own connections."""
 
-    def wait(self, target: Target, attempt: Attempt) -> None:
-        for event in self._before[target.index]:
-            attempt.wait(event)
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active: set[int] = set()
+        self._changes = 0
 
-    def finish(self, target: Target) -> None:
-        self._done[target.index].set()
+    def enter(self, index: int) -> int:
+        """A login starts; returns a stamp for `interfered`."""
+        with self._cond:
+            self._active.add(index)
+            self._changes += 1
+            return self._changes
+
+    def leave(self, index: int) -> None:
+        with self._cond:
+            if index in self._active:
+                self._active.discard(index)
+                self._changes += 1
+                self._cond.notify_all()
+
+    def interfered(self, index: int, stamp: int) -> bool:
+        """Was another of our sessions open at some point since `stamp`?"""
+        with self._cond:
+            return bool(self._active - {index}) or self._changes != stamp
+
+    def wait_alone(self, index: int, attempt: Attempt) -> None:
+        attempt.step = Step.WAIT
+        with self._cond:
+            while self._active - {index}:
+                if attempt.cancelled:
+                    raise Cancelled()
+                if attempt.deadline.expired:
+                    raise BudgetExhausted(Step.WAIT)
+                self._cond.wait(min(0.05, attempt.deadline.remaining()))
 
 
 class AccountSlot:
-    """Who checks a protocol's account facts: the first server (in order) that logged in."""
+    """Who checks a protocol's account facts (folders, quota, POP3 mailbox): the first
+    server that logged in. When none did, the last server to finish reports them as
+    skipped, with the first server's reason."""
 
-    def __init__(self) -> None:
+    def __init__(self, members: set[int]) -> None:
         self._lock = threading.Lock()
         self.owner: int | None = None
         self._blockers: dict[int, tuple[str, Params]] = {}
+        self._pending = set(members)
+
+    def finish(self, target: Target) -> bool:
+        """This server is done; True when it was the last one and nobody logged in."""
+        with self._lock:
+            was_pending = target.index in self._pending
+            self._pending.discard(target.index)
+            return was_pending and not self._pending and self.owner is None
 
     def claim(self, target: Target) -> bool:
         with self._lock:
@@ -161,7 +194,7 @@ class Session:
     toolkit: Toolkit
     attempt: Attempt
     password: Secret | None
-    turns: LoginTurns
+    gate: LoginGate
     slot: AccountSlot
     emit: Callable[[CheckResult], None]
     sock: socket.socket | None = None

@@ -314,7 +314,7 @@ def test_every_control_has_a_label_and_progress_is_announced(client: FlaskClient
 
 def test_headings_form_an_outline(client: FlaskClient) -> None:
     doc = page(client, f"?email={EMAIL}&advise=1")
-    levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4")]
+    levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5")]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
 

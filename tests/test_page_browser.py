@@ -355,6 +355,7 @@ def test_check_streams_progress_then_results_and_never_shows_the_password(
     assert posted["answers"] == {"devices": 3, "webmail": True}
     assert posted["password"] == ALICE.password  # in the POST body, and only there
     expect(page.locator("#check-recommendation-protocol")).to_have_text("We recommend IMAP")
+    expect(page.locator("#check-recommendation-cautions li").first).to_be_visible()
     # And the summary for the helpdesk says it all in plain text
     summary = page.locator("#check-summary").input_value()
     assert summary.startswith(f"Account: {ALICE.address}\n")

@@ -161,9 +161,13 @@
     var rec = report.recommendation;
     if (rec && rec.protocol) {
       byId("check-recommendation-protocol").textContent = label(form, "recommend-" + rec.protocol);
-      var reasons = byId("check-recommendation-reasons");
-      reasons.textContent = "";
-      (rec.reasons || []).forEach(function (r) { reasons.appendChild(el("li", null, r.text || r.code)); });
+      [["check-recommendation-reasons", rec.reasons], ["check-recommendation-cautions", rec.cautions]].forEach(
+        function (pair) {
+          var list = byId(pair[0]);
+          list.textContent = "";
+          (pair[1] || []).forEach(function (r) { list.appendChild(el("li", null, r.text || r.code)); });
+        }
+      );
       byId("check-recommendation").hidden = false;
     }
 

@@ -225,3 +225,24 @@ def test_unreachable_redis_degrades_to_per_process_limits_not_errors(make_config
     assert health.json["status"] == "degraded"
     assert health.json["rate_limit_storage"] == "unreachable"
 
+
+
+def test_a_limit_on_one_view_spares_its_siblings_in_the_same_blueprint() -> None:
+    # A blueprint that serves a limited path beside an unlimited one (as a future blueprint
+    # might): the limit goes on the view, not on the whole blueprint.
+    from flask import Blueprint
+    from flask_limiter import Limiter
+
+    from autoconfig.web.limits import _attach, client_key
+
+    bp = Blueprint("mixed", __name__)
+    bp.add_url_rule("/limited", "limited", lambda: "ok")
+    bp.add_url_rule("/free", "free", lambda: "ok")
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    limiter = Limiter(client_key, storage_uri="memory://")
+    limiter.init_app(app)
+    _attach(app, {"mixed.limited"}, limiter.limit("2/minute"))
+    client = app.test_client()
+    assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/free").status_code for _ in range(5)] == [200] * 5

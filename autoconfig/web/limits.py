@@ -7,10 +7,12 @@
   DNS): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
 
 Limits are attached here, at registration, to whichever views serve the SPEC's paths, so
-the blueprints need not know about them. A refusal is a 429 with `Retry-After` and a
-message in the request's language. With `memory://` each process counts alone; with
-`redis://` every instance and worker shares the counters. When Redis is unreachable the
-limiter falls back to per-process memory instead of failing requests (healthz says so).
+the blueprints need not know about them: to the whole blueprint when it serves only such
+paths (Flask-Limiter then checks once, before the view), else to each view function.
+A refusal is a 429 with `Retry-After` and a message in the request's language. With
+`memory://` each process counts alone; with `redis://` every instance and worker shares
+the counters. When Redis is unreachable the limiter falls back to per-process memory
+instead of failing requests (healthz says so).
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import ipaddress
 import logging
 import math
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded, RouteLimit
 from werkzeug.exceptions import HTTPException
 
 from ..addresses import parse_address
@@ -131,6 +134,22 @@ def _wrap(app: Flask, endpoint: str, *decorators: Callable[[Any], Any]) -> None:
     app.view_functions[endpoint] = view
 
 
+def _attach(app: Flask, endpoints: set[str], *limits: RouteLimit) -> None:
+    """Attach `limits` to these endpoints: to a whole blueprint when it serves nothing else
+    (checked once, before the view: the cheap path), else to each view function."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for rule in app.url_map.iter_rules():
+        members[rule.endpoint.rpartition(".")[0]].add(rule.endpoint)
+    for blueprint in sorted({e.rpartition(".")[0] for e in endpoints}):
+        found = app.blueprints.get(blueprint)
+        if isinstance(found, Blueprint) and members[blueprint] <= endpoints:
+            for limit in limits:
+                limit(found)
+        else:
+            for endpoint in sorted(members[blueprint] & endpoints):
+                _wrap(app, endpoint, *limits)
+
+
 def _refused(exc: RateLimitExceeded) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scope = exc.limit.scope if isinstance(exc.limit.scope, str) else "unknown"
@@ -177,15 +196,16 @@ def init_app(app: Flask) -> None:
 
     diagnostics = _endpoint_for(app, *DIAGNOSTICS)
     if diagnostics is not None:
-        _wrap(
-            app, diagnostics,
+        _attach(
+            app, {diagnostics},
             limiter.limit(options.diagnostics_per_ip, scope=PER_IP, methods=["POST"]),
             limiter.limit(
                 options.diagnostics_per_account, key_func=account_key, scope=PER_ACCOUNT,
                 methods=["POST"], exempt_when=lambda: not account_key(),
             ),
         )
-    shared = limiter.shared_limit(options.autoconfig_per_ip, scope=AUTOCONFIG)
     endpoints = {_endpoint_for(app, method, path) for method, path in AUTOCONFIG_ROUTES}
-    for endpoint in sorted(e for e in endpoints if e is not None and e != diagnostics):
-        _wrap(app, endpoint, shared)
+    _attach(
+        app, {e for e in endpoints if e is not None and e != diagnostics},
+        limiter.shared_limit(options.autoconfig_per_ip, scope=AUTOCONFIG),
+    )

@@ -136,28 +136,30 @@ def _finish(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = request_id
     started = g.get("request_started", time.perf_counter())
     endpoint, method, path = _endpoint(), request.method, request.path
-    remote, agent = request.remote_addr, (request.user_agent.string or "")[:200]
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Scrapes and probes every few seconds would drown the requests that matter.
+    level = logging.DEBUG if endpoint.startswith("ops.") else logging.INFO
+    logged = access_log.isEnabledFor(level)
+    remote = request.remote_addr if logged else None
+    agent = (request.headers.get("User-Agent") or "")[:200] if logged else ""
+    m = metrics()
     diagnosis = path == DIAGNOSTICS_PATH and method == "POST" and response.status_code == 200
 
     def record(counter: _DiagnosisCounter | None) -> None:
-        m = metrics(app)
         duration = time.perf_counter() - started
-        m.requests.labels(endpoint=endpoint, method=method, status=str(response.status_code)).inc()
-        m.latency.labels(endpoint=endpoint).observe(duration)
+        m.requests.labels(endpoint, method, str(response.status_code)).inc()
+        m.latency.labels(endpoint).observe(duration)
         if counter is not None:
             counter.commit(m)
-        # Scrapes and probes every few seconds would drown the requests that matter.
-        access_log.log(
-            logging.DEBUG if endpoint.startswith("ops.") else logging.INFO,
-            "%s %s %s", method, path, response.status_code,
-            extra={
-                "request_id": request_id, "method": method, "path": path,
-                "status": response.status_code, "endpoint": endpoint,
-                "duration_ms": round(duration * 1000, 1), "remote_addr": remote,
-                "user_agent": agent,
-            },
-        )
+        if logged:
+            access_log.log(
+                level, "%s %s %s", method, path, response.status_code,
+                extra={
+                    "request_id": request_id, "method": method, "path": path,
+                    "status": response.status_code, "endpoint": endpoint,
+                    "duration_ms": round(duration * 1000, 1), "remote_addr": remote,
+                    "user_agent": agent,
+                },
+            )
 
     if response.is_streamed:
         counter = _DiagnosisCounter() if diagnosis else None

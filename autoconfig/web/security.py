@@ -46,15 +46,16 @@ JSON_API_PREFIX = "/api/"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+_HTML = (*COMMON_HEADERS.items(), *HTML_HEADERS.items())
+_DATA = (*COMMON_HEADERS.items(), ("Content-Security-Policy", DATA_CSP))
+
+
 def _add_headers(response: Response) -> Response:
+    """Add what the view did not set itself (one pass: this runs on every answer)."""
     headers = response.headers
-    for name, value in COMMON_HEADERS.items():
-        headers.setdefault(name, value)
-    if response.mimetype == "text/html":
-        for name, value in HTML_HEADERS.items():
-            headers.setdefault(name, value)
-    else:
-        headers.setdefault("Content-Security-Policy", DATA_CSP)
+    present = {name.lower() for name, _ in headers.items()}
+    html = (headers.get("Content-Type") or "").startswith("text/html")
+    headers.extend([(name, value) for name, value in (_HTML if html else _DATA) if name.lower() not in present])
     return response
 
 

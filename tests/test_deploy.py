@@ -63,6 +63,8 @@ def test_gunicorn_starts_the_service_with_threaded_workers_and_json_logs(tmp_pat
     messages = [entry["message"] for entry in lines]
     assert "Using worker: gthread" in messages
     assert any(m.startswith("autoconfig ready: 2 worker(s) x 4 thread(s)") for m in messages)
+    # two workers counting rate limits in memory, each alone: the operator is told
+    assert any(e["level"] == "warning" and "memory:// and 2 workers" in e["message"] for e in lines)
     assert any(e["logger"] == "autoconfig.access" and e["path"] == "/mail/config-v1.1.xml" for e in lines)
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)
 

@@ -66,10 +66,11 @@
     var form = byId("advice-form");
     if (!form) return null;
     var out = {};
+    /* Only answers the advice would accept: a slip there must not stop the check. */
     var devices = form.elements.devices && form.elements.devices.value;
-    if (devices && /^\d+$/.test(devices)) out.devices = parseInt(devices, 10);
+    if (devices && /^\d+$/.test(devices) && +devices >= 1 && +devices <= 1000) out.devices = +devices;
     var quota = form.elements.quota_percent && form.elements.quota_percent.value;
-    if (quota && !isNaN(Number(quota))) out.quota_percent = Number(quota);
+    if (quota && isFinite(quota) && +quota >= 0 && +quota <= 100) out.quota_percent = +quota;
     var link = form.querySelector("input[name=connectivity]:checked");
     if (link && link.value) out.connectivity = link.value;
     YES_NO.forEach(function (name) {

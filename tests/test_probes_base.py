@@ -131,7 +131,7 @@ def test_pop3_login_replies_are_judged_by_response_code(reply: str, code: str) -
         (538, "538 5.7.11 Encryption required", "auth.plaintext_refused"),
         (534, "534 5.7.9 Authentication mechanism is too weak", "auth.plaintext_refused"),
         (432, "432 4.7.12 A password transition is needed", "auth.disabled"),
-        (421, "421 4.7.0 Too many connections", "auth.unavailable"),
+        (421, "421 4.7.0 Too many connections", "auth.too_many_connections"),
         (554, "554 5.7.1 Account disabled", "auth.disabled"),
     ],
 )

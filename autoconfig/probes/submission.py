@@ -25,6 +25,8 @@ def classify_smtp(reply: str, code: int | None) -> str:
         return "auth.plaintext_refused"  # TLS or a stronger mechanism is required first
     if code == 432 or status in ("4.7.12", "5.7.1", "5.7.13", "5.7.17"):
         return "auth.disabled"  # password change needed, account disabled or expired
+    if code == 421:
+        return "auth.too_many_connections"  # Dovecot, Postfix: connection limits close with 421
     if code is not None and 400 <= code < 500:
         return "auth.unavailable"  # 454 4.7.0 and friends: try again later
     return "smtp.auth_failed"

@@ -232,7 +232,7 @@ class Run:
     def _session(self, target: Target, job: _Job) -> Session:
         protocol = target.protocol
         return Session(target, self.toolkit, job.attempt, self.password, self._gates[protocol],
-                       self._slots[protocol], lambda r: None)
+                       self._slots[protocol])
 
     def _run_server(self, job: _Job) -> None:
         target = job.target

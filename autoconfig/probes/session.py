@@ -196,7 +196,6 @@ class Session:
     password: Secret | None
     gate: LoginGate
     slot: AccountSlot
-    emit: Callable[[CheckResult], None]
     sock: socket.socket | None = None
     ip: str | None = None
     adapter: Adapter | None = None

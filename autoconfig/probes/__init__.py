@@ -92,6 +92,7 @@ class DnsJob:
 
 
 Order = tuple[int, ...]
+ASSEMBLY_S = 0.2
 
 
 @dataclass
@@ -132,7 +133,10 @@ class Run:
         self.targets = tuple(targets)
         self.password = password
         self.dns_job = dns_job
-        self.deadline = Deadline(budget_s if budget_s is not None else toolkit.options.budget_s)
+        budget = budget_s if budget_s is not None else toolkit.options.budget_s
+        # Keep a sliver of the budget for waking up, words and JSON: the whole request,
+        # not just the probes, ends within budget_s even on a busy machine.
+        self.deadline = Deadline(budget - min(ASSEMBLY_S, budget * 0.05))
         self._queue: queue.SimpleQueue[tuple[Order, CheckResult] | _Done] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._state = _State()

@@ -18,6 +18,8 @@ MAX_LABEL = 63
 # RFC 5322 atext plus '.', and any non-ASCII letter/number/mark (RFC 6531 internationalised mail).
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# An all-ASCII name of LDH labels with no A-label needs no IDNA processing (the common case).
+_PLAIN_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _ALLOWED_UNICODE = ("L", "N", "M")
 
 
@@ -34,6 +36,9 @@ def normalize_domain(raw: str) -> tuple[str, str]:
     """Return the domain as (A-label, U-label), both lower case, per IDNA 2008 with UTS 46 mapping."""
     if not raw:
         raise InvalidDomain("the domain is empty")
+    lowered = raw.lower()
+    if len(lowered) <= MAX_DOMAIN and _PLAIN_DOMAIN.match(lowered) and "xn--" not in lowered and lowered.isascii():
+        return lowered, lowered
     if len(raw) > 4 * MAX_DOMAIN:
         raise InvalidDomain("the domain is too long")
     _refuse_controls(raw, InvalidDomain)

@@ -22,6 +22,8 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("autoconfig_request_id", default=None)
 
 REDACTED = "[REDACTED]"
+# Set on a record whose fields were scrubbed where it was made (the access log), or by the filter.
+REDACTED_MARK = "_redacted"
 SECRET_KEYS = frozenset(
     {"password", "passwd", "pass", "pwd", "secret", "authorization", "proxy-authorization",
      "cookie", "set-cookie", "token", "access_token", "api_key", "apikey"}
@@ -46,8 +48,19 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Every pattern above needs one of these words; text without any of them (most log text:
+# paths, endpoints, user agents) is returned as it is, without running seven substitutions.
+_SECRET_WORDS = (
+    "pass", "pwd", "secret", "token", "apikey", "api_key", "auth", "basic", "bearer", "digest",
+    "negotiate", "ntlm", "login",
+)
+
+
 def redact(text: str) -> str:
     """`text` with anything that looks like a password or a credential replaced."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _SECRET_WORDS):
+        return text
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -76,6 +89,8 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, REDACTED_MARK, False):
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the record
@@ -93,6 +108,7 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        setattr(record, REDACTED_MARK, True)
         return True
 
 
@@ -130,7 +146,8 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        entry = redact_value(entry)
+        if not getattr(record, REDACTED_MARK, False):  # a handler without the filter
+            entry = redact_value(entry)
         return json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":"))
 
 

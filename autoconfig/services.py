@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dns.resolver
 
 from .directory import Directory
+from .memo import RenderMemo
 from .model import Config
 from .resolver import make_resolver
 
@@ -16,6 +17,7 @@ class Services:
     config: Config
     directory: Directory
     resolver: dns.resolver.Resolver
+    renders: RenderMemo = field(default_factory=RenderMemo)
 
     @classmethod
     def build(cls, config: Config) -> Services:

@@ -35,13 +35,15 @@ def client_settings(param: str) -> Settings:
     return settings_for_domain(directory, domain_from_host(host))
 
 
-def cached_xml(body: bytes, content_type: str = "application/xml; charset=utf-8") -> Response:
-    response = Response(body, content_type=content_type)
-    response.cache_control.public = True
-    response.cache_control.max_age = CACHE_SECONDS
-    response.vary.add("Host")
-    response.add_etag()
-    response.make_conditional(request)
+CACHE_HEADERS = {"Cache-Control": f"public, max-age={CACHE_SECONDS}", "Vary": "Host"}
+
+
+def cached_xml(body: bytes, etag: str, content_type: str = "application/xml; charset=utf-8") -> Response:
+    """A cacheable answer with its ETag; a matching If-None-Match gets a 304."""
+    response = Response(body, content_type=content_type, headers=CACHE_HEADERS)
+    response.set_etag(etag)
+    if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
+        response.make_conditional(request)
     return response
 
 
@@ -49,4 +51,5 @@ def cached_xml(body: bytes, content_type: str = "application/xml; charset=utf-8"
 @bp.get("/.well-known/autoconfig/mail/config-v1.1.xml")
 def thunderbird_config() -> Response:
     settings = client_settings("emailaddress")
-    return cached_xml(thunderbird.render(settings, services().config.service))
+    app_services = services()
+    return cached_xml(*app_services.renders(thunderbird.render, settings, app_services.config.service))

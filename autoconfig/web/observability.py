@@ -26,7 +26,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from .. import __version__
-from ..logs import request_id_var
+from ..logs import REDACTED_MARK, redact, request_id_var
 from . import services
 
 EXTENSION = "autoconfig.observability"
@@ -140,7 +140,10 @@ def _finish(response: Response) -> Response:
     level = logging.DEBUG if endpoint.startswith("ops.") else logging.INFO
     logged = access_log.isEnabledFor(level)
     remote = request.remote_addr if logged else None
-    agent = (request.headers.get("User-Agent") or "")[:200] if logged else ""
+    # The only client-controlled text in the line: scrubbed here, so the logging filter can
+    # pass the record through without scanning every field again (this runs per request).
+    agent = redact((request.headers.get("User-Agent") or "")[:200]) if logged else ""
+    logged_path = redact(path) if logged else path
     m = metrics()
     diagnosis = path == DIAGNOSTICS_PATH and method == "POST" and response.status_code == 200
 
@@ -152,12 +155,12 @@ def _finish(response: Response) -> Response:
             counter.commit(m)
         if logged:
             access_log.log(
-                level, "%s %s %s", method, path, response.status_code,
+                level, "%s %s %s", method, logged_path, response.status_code,
                 extra={
-                    "request_id": request_id, "method": method, "path": path,
+                    "request_id": request_id, "method": method, "path": logged_path,
                     "status": response.status_code, "endpoint": endpoint,
                     "duration_ms": round(duration * 1000, 1), "remote_addr": remote,
-                    "user_agent": agent,
+                    "user_agent": agent, REDACTED_MARK: True,
                 },
             )
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "8", "--log-level", "warning"]
+# Production settings (workers, threads, JSON logs, multiprocess metrics) for both sides.
+GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -28,10 +29,15 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict[str, str] | None = None, args: list[str] | None = None) -> Iterator[str]:
-    """Run `gunicorn app_spec` on a free loopback port; yield its base URL."""
+    """Run `gunicorn -c deploy/gunicorn.conf.py app_spec` on a free loopback port; yield its base URL.
+
+    Its log lines go to /dev/null: they are formatted (that cost is measured) but not kept.
+    """
     port = free_port()
-    cmd = [str(VENV_BIN / "gunicorn"), *(args or GUNICORN_ARGS), "--bind", f"127.0.0.1:{port}", app_spec]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})})
+    cmd = [str(VENV_BIN / "gunicorn"), "-c", str(GUNICORN_CONF), *(args or []), app_spec]
+    environment = {**os.environ, "AUTOCONFIG_BIND": f"127.0.0.1:{port}", **(env or {})}
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=environment, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import dns.resolver
 
 from .directory import Directory
-from .memo import RenderMemo
+from .memo import Memo
 from .model import Config
 from .resolver import make_resolver
 
@@ -17,7 +17,7 @@ class Services:
     config: Config
     directory: Directory
     resolver: dns.resolver.Resolver
-    renders: RenderMemo = field(default_factory=RenderMemo)
+    memo: Memo = field(default_factory=Memo)
 
     @classmethod
     def build(cls, config: Config) -> Services:

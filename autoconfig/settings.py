@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from .addresses import normalize_domain, parse_address
 from .directory import Directory
 from .errors import UnknownDomain
+from .memo import Memo
 from .model import (
     PLACEHOLDER_ADDRESS,
     PLACEHOLDER_DOMAIN,
@@ -14,6 +18,8 @@ from .model import (
     ResolvedServer,
     Settings,
 )
+
+T = TypeVar("T")
 
 
 def expand(template: str, address: Address | None, domain: str) -> str:
@@ -39,13 +45,22 @@ def resolve(provider: Provider, domain: str, domain_unicode: str, address: Addre
     return Settings(provider=provider, domain=domain, domain_unicode=domain_unicode, address=address, servers=servers)
 
 
-def settings_for_address(directory: Directory, raw: str | None) -> Settings:
-    """Settings for a typed address; InvalidAddress or UnknownDomain when there are none."""
-    address = parse_address(raw)
+def settings_for_address(directory: Directory, raw: str | None, memo: Memo | None = None) -> Settings:
+    """Settings for a typed address; InvalidAddress or UnknownDomain when there are none.
+
+    The directory is asked every time (its domains file may change); parsing and expanding,
+    pure functions of their inputs, may be remembered in `memo`.
+    """
+    call = memo or _direct
+    address = call(parse_address, raw)
     provider = directory.lookup(address.domain)
     if provider is None:
         raise UnknownDomain(f"no provider serves the domain {address.domain_unicode}")
-    return resolve(provider, address.domain, address.domain_unicode, address)
+    return call(resolve, provider, address.domain, address.domain_unicode, address)
+
+
+def _direct(fn: Callable[..., T], *args: Any) -> T:
+    return fn(*args)
 
 
 def settings_for_domain(directory: Directory, raw: str) -> Settings:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from ..model import Settings
 from ..services import Services
+from ..settings import settings_for_address
 
 MAX_BODY = 64 * 1024
 
 
 def services() -> Services:
     return current_app.extensions["autoconfig"]  # type: ignore[no-any-return]
+
+
+def settings_for(raw: str | None) -> Settings:
+    """The settings for a typed address, through this app's directory and memo."""
+    app_services = services()
+    return settings_for_address(app_services.directory, raw, app_services.memo)
 
 
 def init_app(app: Flask) -> None:

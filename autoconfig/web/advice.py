@@ -11,8 +11,7 @@ from ..advice import recommend
 from ..errors import InvalidInput
 from ..i18n import request_language
 from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema, explain
-from ..settings import settings_for_address
-from . import services
+from . import services, settings_for
 
 bp = Blueprint("advice", __name__, url_prefix="/api/v1")
 
@@ -51,5 +50,5 @@ def advice() -> Response:
     config = services().config
     lang = request_language(wanted.lang)
     answer = explain(recommend(wanted.answers), lang, config.service.faq_url)
-    answer["settings"] = settings_for_address(services().directory, wanted.email) if wanted.email else None
+    answer["settings"] = settings_for(wanted.email) if wanted.email else None
     return jsonify(AdviceSchema().dump(answer))

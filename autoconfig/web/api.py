@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..schemas.settings import SettingsSchema
-from ..settings import settings_for_address
-from . import services
+from . import settings_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/settings")
 def settings() -> Response:
-    resolved = settings_for_address(services().directory, request.args.get("email"))
+    resolved = settings_for(request.args.get("email"))
     return jsonify(SettingsSchema().dump(resolved))

@@ -13,9 +13,8 @@ from flask import Blueprint, Response, current_app, request
 from ..errors import InvalidInput
 from ..formats import mobileconfig
 from ..model import Protocol
-from ..settings import settings_for_address
 from ..signing import ProfileSigner, load_signers
-from . import services
+from . import services, settings_for
 
 bp = Blueprint("apple", __name__)
 SIGNERS = "autoconfig.profile_signers"
@@ -60,7 +59,7 @@ def profile() -> Response:
         )
     field = "email" if "email" in args or "emailaddress" not in args else "emailaddress"
     try:
-        settings = settings_for_address(services().directory, args.get(field))
+        settings = settings_for(args.get(field))
     except InvalidInput as exc:
         exc.field = exc.field or field
         raise

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, request
 
 from ..errors import InvalidInput
 from ..formats import thunderbird
+from ..memo import body_and_etag
 from ..model import Settings
-from ..settings import settings_for_address, settings_for_domain
-from . import services
+from ..settings import settings_for_domain
+from . import services, settings_for
 
 bp = Blueprint("clients", __name__)
 CACHE_SECONDS = 3600
@@ -28,7 +29,7 @@ def client_settings(param: str) -> Settings:
     """Settings from `?param=` when present, else from the Host header with placeholders."""
     directory = services().directory
     if param in request.args:
-        return settings_for_address(directory, request.args.get(param))
+        return settings_for(request.args.get(param))
     host = request.host or ""
     if not host:
         raise InvalidInput(f"give ?{param}= or reach this URL as autoconfig.<your domain>", field=param)
@@ -52,4 +53,4 @@ def cached_xml(body: bytes, etag: str, content_type: str = "application/xml; cha
 def thunderbird_config() -> Response:
     settings = client_settings("emailaddress")
     app_services = services()
-    return cached_xml(*app_services.renders(thunderbird.render, settings, app_services.config.service))
+    return cached_xml(*app_services.memo(body_and_etag, thunderbird.render, settings, app_services.config.service))

@@ -20,9 +20,8 @@ from ..directory import DnsUnavailable
 from ..errors import AutoconfigError, InvalidInput, UnknownDomain
 from ..formats import autodiscover
 from ..formats.autodiscover import AutodiscoverRequestError, ErrorCode
-from ..settings import settings_for_address
 from ..xmlinput import MAX_XML_BYTES, XmlTooLarge
-from . import services
+from . import services, settings_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("outlook", __name__)
@@ -106,7 +105,7 @@ def pox(**_: str) -> Response:
         if request.method != "POST":
             raise MethodNotAllowed(["POST"], f"{request.method} is not served here; POST an Autodiscover request")
         parsed = autodiscover.parse_request(_read_body(MAX_XML_BYTES))
-        settings = settings_for_address(services().directory, parsed.email)
+        settings = settings_for(parsed.email)
         return _xml(autodiscover.render(settings, schema=parsed.response_schema))
     except Exception as exc:  # every failure becomes an Error document (see _error_for)
         status, code, debug, namespace = _error_for(exc)
@@ -143,7 +142,7 @@ def _v2(email: str | None) -> Response:
         return response
     if not email:
         raise InvalidInput("give the address as ?Email= or in the path /v1.0/<address>", field="Email")
-    settings_for_address(services().directory, email)  # 400/404 for an address we do not serve
+    settings_for(email)  # 400/404 for an address we do not serve
     response = jsonify(autodiscover.v2_response(services().config.service.public_url))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -21,8 +21,7 @@ from ..errors import InvalidAddress, UnknownDomain
 from ..i18n import current_language
 from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..schemas.advice import AnswersSchema, explain
-from ..settings import settings_for_address
-from . import services
+from . import services, settings_for
 
 bp = Blueprint("pages", __name__)
 
@@ -78,7 +77,7 @@ def _lookup(email: str) -> tuple[Settings | None, str | None, int]:
     if len(email) > MAX_EMAIL:
         return None, _("This address is too long to be an e-mail address."), 400
     try:
-        return settings_for_address(services().directory, email), None, 200
+        return settings_for(email), None, 200
     except InvalidAddress:
         return None, _("This is not a valid e-mail address. Write it like name@example.com."), 400
     except UnknownDomain:

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..errors import InvalidInput
 from ..formats import mobileconfig
-from ..model import Protocol
+from ..model import Protocol, ServiceOptions, Settings
 from ..signing import ProfileSigner, load_signers
 from . import services, settings_for
 
@@ -48,6 +48,19 @@ def _lang(value: str | None) -> str | None:
     return value
 
 
+def profile_bytes(
+    settings: Settings,
+    service: ServiceOptions,
+    protocol: Protocol | None,
+    account_name: str | None,
+    lang: str | None,
+    signer: ProfileSigner | None,
+) -> bytes:
+    """The profile, signed when the provider has a signer: pure, so the app's memo keeps it."""
+    body = mobileconfig.render(settings, service, protocol=protocol, account_name=account_name, lang=lang)
+    return signer.sign(body) if signer is not None else body
+
+
 @bp.get("/mobileconfig")
 def profile() -> Response:
     """The profile for ?email= (or ?emailaddress=), optional protocol=imap|pop3, name= and lang=."""
@@ -63,16 +76,15 @@ def profile() -> Response:
     except InvalidInput as exc:
         exc.field = exc.field or field
         raise
-    body = mobileconfig.render(
+    body = services().memo(
+        profile_bytes,
         settings,
         services().config.service,
-        protocol=_protocol(args.get("protocol")),
-        account_name=mobileconfig.check_account_name(args.get("name")),
-        lang=_lang(args.get("lang")),
+        _protocol(args.get("protocol")),
+        mobileconfig.check_account_name(args.get("name")),
+        _lang(args.get("lang")),
+        signers().get(settings.provider.id),
     )
-    signer = signers().get(settings.provider.id)
-    if signer is not None:
-        body = signer.sign(body)
     response = Response(body, content_type=mobileconfig.CONTENT_TYPE)
     response.headers.set("Content-Disposition", "attachment", filename=mobileconfig.filename(settings))
     response.headers["Cache-Control"] = "no-store"

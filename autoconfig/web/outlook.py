@@ -20,6 +20,7 @@ from ..directory import DnsUnavailable
 from ..errors import AutoconfigError, InvalidInput, UnknownDomain
 from ..formats import autodiscover
 from ..formats.autodiscover import AutodiscoverRequestError, ErrorCode
+from ..model import Settings
 from ..xmlinput import MAX_XML_BYTES, XmlTooLarge
 from . import services, settings_for
 
@@ -88,6 +89,10 @@ def _error_for(exc: Exception) -> tuple[int, ErrorCode, str, str]:
     return 500, ErrorCode.INTERNAL_ERROR, "internal error; the problem has been logged", autodiscover.NS_RESPONSE
 
 
+def _settings_body(settings: Settings, schema: str) -> bytes:
+    return autodiscover.render(settings, schema=schema)
+
+
 def _xml(body: bytes, status: int = 200) -> Response:
     response = Response(body, status=status, content_type=XML_TYPE)
     response.headers["Cache-Control"] = "no-store"
@@ -106,7 +111,7 @@ def pox(**_: str) -> Response:
             raise MethodNotAllowed(["POST"], f"{request.method} is not served here; POST an Autodiscover request")
         parsed = autodiscover.parse_request(_read_body(MAX_XML_BYTES))
         settings = settings_for(parsed.email)
-        return _xml(autodiscover.render(settings, schema=parsed.response_schema))
+        return _xml(services().memo(_settings_body, settings, parsed.response_schema))
     except Exception as exc:  # every failure becomes an Error document (see _error_for)
         status, code, debug, namespace = _error_for(exc)
         if status >= 500 and code is ErrorCode.INTERNAL_ERROR and not isinstance(exc, AutoconfigError):

@@ -105,6 +105,16 @@ ERROR_415 = Reply("the body is not application/json", ErrorSchema)
 ERROR_503 = Reply("DNS did not answer; try again later", ErrorSchema)
 ERROR_429 = Reply("a rate limit refused the request", RateLimitedSchema, headers=RETRY_AFTER)
 XML_TEXT = {"type": "string", "format": "xml"}
+# Autodiscover v2 answers a protocol it does not serve in Exchange's own shape; a bad address
+# gets the API's error body.
+V2_ERROR_400 = Reply("Exchange's InvalidProtocol error, or the API's error for a malformed address", {
+    "oneOf": [
+        {"type": "object", "required": ["ErrorCode", "ErrorMessage"],
+         "properties": {"ErrorCode": {"type": "string", "example": "InvalidProtocol"},
+                        "ErrorMessage": {"type": "string"}}},
+        {"$ref": "#/components/schemas/Error"},
+    ],
+})
 NDJSON = "application/x-ndjson"
 NDJSON_TEXT = {"type": "string", "description": "one JSON object a line: each check, then the report"}
 
@@ -141,7 +151,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "get", "/autodiscover/autodiscover.json/v1.0/{email}", "Autodiscover v2", "clients",
         parameters=(Param("email", "the address", location="path", required=True),
                     Param("Protocol", "AutodiscoverV1", required=True)),
-        responses={200: Reply("where the POX endpoint is", {"type": "object"}), 400: ERROR_400,
+        responses={200: Reply("where the POX endpoint is", {"type": "object"}), 400: V2_ERROR_400,
                    404: ERROR_404, 429: ERROR_429},
         rate_limited=True,
     ),
@@ -149,7 +159,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "get", "/autodiscover/autodiscover.json", "Autodiscover v2 (query form)", "clients",
         parameters=(Param("Email", "the address", required=True),
                     Param("Protocol", "AutodiscoverV1", required=True)),
-        responses={200: Reply("where the POX endpoint is", {"type": "object"}), 400: ERROR_400,
+        responses={200: Reply("where the POX endpoint is", {"type": "object"}), 400: V2_ERROR_400,
                    404: ERROR_404, 429: ERROR_429},
         rate_limited=True,
     ),

@@ -7,28 +7,14 @@ Both servers run with the same gunicorn settings on loopback; rounds alternate s
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from .harness import REPO, gunicorn, wrk
+from .harness import demo_config, gunicorn, wrk
 
 PATH = "/mail/config-v1.1.xml?emailaddress=mario.rossi@example.com"
-DEMO = REPO / "autoconfig" / "demo"
-
-
-def _unthrottled_config(work: Path) -> Path:
-    """The demo config with the per-address limit out of reach: wrk is one client address,
-    and the limiter's cost is measured, not its refusals."""
-    shutil.copy(DEMO / "domains.txt", work / "domains.txt")
-    text = (DEMO / "autoconfig.toml").read_text(encoding="utf-8")
-    text = text.replace("[limits]\n", '[limits]\nautoconfig_per_ip = "100000000/minute"\n', 1)
-    assert "100000000/minute" in text, "the demo config has no [limits] section"
-    path = work / "autoconfig.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def main() -> None:
@@ -39,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as work, gunicorn(
-        "autoconfig:create_app()", env={"AUTOCONFIG_CONFIG": str(_unthrottled_config(Path(work)))}
+        "autoconfig:create_app()", env={"AUTOCONFIG_CONFIG": str(demo_config(Path(work)))}
     ) as url:
         size = len(urllib.request.urlopen(url + PATH).read())  # noqa: S310 - loopback only
         with gunicorn("tests.benchmarks.bare_app:create_bare_app()", env={"BARE_BODY_BYTES": str(size)}) as bare:

@@ -95,6 +95,20 @@ def post_script(body: bytes, content_type: str) -> str:
     return f'wrk.method = "POST"\nwrk.body = "{text}"\nwrk.headers["Content-Type"] = "{content_type}"\n'
 
 
+def demo_config(work: Path, *, replace: dict[str, str] | None = None) -> Path:
+    """The bundled demo config in `work`, per-address limit out of reach (wrk is one client
+    address: the limiter's cost is measured, not its refusals), plus any text replacements."""
+    demo = REPO / "autoconfig" / "demo"
+    shutil.copy(demo / "domains.txt", work / "domains.txt")
+    text = (demo / "autoconfig.toml").read_text(encoding="utf-8")
+    for old, new in {"[limits]\n": '[limits]\nautoconfig_per_ip = "100000000/minute"\n', **(replace or {})}.items():
+        assert old in text, f"the demo config has no {old.strip()!r}"
+        text = text.replace(old, new, 1)
+    path = work / "autoconfig.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -1,4 +1,10 @@
-"""The baseline: a bare Flask app answering a constant body of a given size, nothing else."""
+"""Baselines for the throughput benchmarks.
+
+- `create_bare_app()`: a bare Flask app answering a constant body: Flask's floor.
+- `create_stack_app()`: our app (config from AUTOCONFIG_CONFIG) with one more endpoint that
+  answers a constant body through the whole production stack (request id, limits, metrics,
+  access log, security headers): what the autoconfig view itself costs on top of the stack.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,31 @@ import os
 
 from flask import Flask, Response
 
+from autoconfig import create_app
+from autoconfig.web.limits import SETUP_BUCKET, SetupBucket
+
+PATH = "/mail/config-v1.1.xml"
+STACK_PATH = "/bench/constant.xml"
+
+
+def _constant() -> Response:
+    body = b"x" * int(os.environ.get("BARE_BODY_BYTES", "2000"))
+    return Response(body, content_type="application/xml; charset=utf-8")
+
 
 def create_bare_app() -> Flask:
-    body = b"x" * int(os.environ.get("BARE_BODY_BYTES", "2000"))
     app = Flask(__name__)
+    app.add_url_rule(PATH, "constant", _constant)
+    return app
 
-    @app.get("/mail/config-v1.1.xml")
-    def constant() -> Response:
-        return Response(body, content_type="application/xml; charset=utf-8")
 
+def create_stack_app() -> Flask:
+    app = create_app()
+    app.add_url_rule(STACK_PATH, "bench_constant", _constant)
+    bucket: SetupBucket = app.extensions[SETUP_BUCKET]
+    app.extensions[SETUP_BUCKET] = SetupBucket(
+        app.extensions["autoconfig"].config.limits.autoconfig_per_ip,
+        bucket.endpoints | {"bench_constant"},
+        app.extensions["autoconfig.limiter"],
+    )
     return app

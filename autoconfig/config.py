@@ -122,7 +122,7 @@ def _provider(p: dict[str, Any], base_dir: Path) -> Provider:
         domains=tuple(normalize_domain(d)[0] for d in p["domains"]),
         domain_patterns=tuple("*." + normalize_domain(x[2:])[0] for x in p["domain_patterns"]),
         domains_file=_path(p["domains_file"], base_dir),
-        mx_hosts=tuple(h.lower().rstrip(".") for h in p["mx_hosts"]),
+        mx_hosts=tuple(h.rstrip(".") for h in p["mx_hosts"]),  # lower case, as validated
         username=p["username"],
         webmail_url=p["webmail_url"],
         servers=tuple(Server(**s) for s in p["server"]),

@@ -200,6 +200,21 @@ def memory(run: Run, warmup_s: int) -> Run:
 # -- the page ---------------------------------------------------------------------------
 
 
+def ratio_lines(output: str) -> list[str]:
+    """The lines that state a ratio; under a table header with a `ratio` column, its rows."""
+    found: list[str] = []
+    in_table = False
+    for line in output.splitlines():
+        if "ratio" in line.lower():
+            found.append(line)
+            in_table = not re.search(r"\d", line)  # a header: the rows below hold the ratios
+        elif in_table and line.strip():
+            found.append(line)
+        else:
+            in_table = False
+    return found
+
+
 def machine() -> dict[str, str]:
     cpu = "unknown"
     with contextlib.suppress(OSError, StopIteration):
@@ -216,7 +231,19 @@ def machine() -> dict[str, str]:
         "gunicorn": f"{workers} workers × {threads} threads (deploy/gunicorn.conf.py)",
         "wrk": _version(["wrk", "-v"]),
         "commit": _version(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "working tree": _changes(),
     }
+
+
+def _changes() -> str:
+    """Uncommitted changes to what the benchmarks run: the figures are of the tree, not the commit."""
+    try:
+        done = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "autoconfig", "deploy",
+                               "templates", "tests/benchmarks"], capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "unknown"
+    changed = sorted({line[3:] for line in done.stdout.splitlines()})
+    return f"uncommitted changes in {', '.join(changed)}" if changed else "clean"
 
 
 def _version(command: list[str]) -> str:
@@ -297,7 +324,7 @@ class Page:
             "|---|---|",
         ]
         ratios = [(run.name, " ".join(line.split()).replace("|", "\\|"))
-                  for run in self.runs for line in run.stdout.splitlines() if "ratio" in line.lower()]
+                  for run in self.runs for line in ratio_lines(run.stdout)]
         out += [f"| {name} | `{line}` |" for name, line in ratios] or ["| — | no benchmark printed a ratio |"]
         out += ["", "## Runs", "", "| benchmark | result | took | command |", "|---|---|---|---|"]
         for run in self.runs:

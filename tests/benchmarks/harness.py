@@ -78,7 +78,8 @@ def wrk(url: str, *, seconds: int = 5, connections: int = 32, threads: int = 2, 
         lua = fh.name
     try:
         out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua, url],
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+             "-s", lua, url],
             capture_output=True, text=True, check=True,
         ).stdout
     finally:

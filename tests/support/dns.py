@@ -16,8 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import dns.exception
 import dns.message
@@ -27,7 +25,7 @@ import dns.rcode
 import dns.rdatatype
 
 from tests.support.ports import accepts, free_ports
-from tests.support.process import ManagedProcess, ServerStartError, tail
+from tests.support.process import ManagedProcess, ServerStartError, Service, tail
 
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
@@ -40,7 +38,7 @@ def _origin(origin: str) -> str:
     return dns.name.from_text(origin).to_text(omit_final_dot=True).lower()
 
 
-class KnotServer:
+class KnotServer(Service):
     """Knot DNS serving the zones given to ``set_zone``; a context manager.
 
     ``nameserver`` is ``"127.0.0.1:PORT"``, the form of our config's ``[dns] nameservers``.
@@ -69,17 +67,6 @@ class KnotServer:
     def __repr__(self) -> str:
         return f"KnotServer({self.nameserver}, zones={sorted(self._zones)})"
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- lifecycle -------------------------------------------------------------------
 

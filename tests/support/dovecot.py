@@ -27,12 +27,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 from tests.support.ca import IssuedCert, TestCA
 from tests.support.ports import free_ports, wait_for_ports
-from tests.support.process import ManagedProcess, ServerStartError, tail
+from tests.support.process import ManagedProcess, ServerStartError, Service, tail
 from tests.support.silent import SmtpRelayStub
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -142,7 +141,7 @@ def _traversable_tmp() -> Path:
     raise ServerStartError("no temp dir traversable by other users (checked TMPDIR, /tmp)")
 
 
-class DovecotServer:
+class DovecotServer(Service):
     """One running Dovecot; use as a context manager or call start()/stop().
 
     ``ports`` maps each service that listens (``imap`` … ``submissions``) to its port;
@@ -171,17 +170,6 @@ class DovecotServer:
     def __repr__(self) -> str:
         return f"DovecotServer({self.spec.name!r}, {self.host_ip}, {self.ports})"
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- lifecycle -------------------------------------------------------------------
 

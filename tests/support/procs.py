@@ -18,13 +18,12 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import tomli_w
 
 from tests.support.ports import free_ports
-from tests.support.process import ManagedProcess, ServerStartError, tail
+from tests.support.process import ManagedProcess, ServerStartError, Service, tail
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
@@ -38,7 +37,7 @@ def write_config(raw: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
-class ServiceProcess:
+class ServiceProcess(Service):
     """``gunicorn -c deploy/gunicorn.conf.py 'autoconfig:create_app()'`` on 127.0.0.1:<free port>."""
 
     def __init__(
@@ -72,14 +71,6 @@ class ServiceProcess:
     def __repr__(self) -> str:
         return f"ServiceProcess({self.url}, workers={self.workers})"
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def argv(self) -> list[str]:
         """The command line; environment variables go first through env(1) so the pid is gunicorn's."""

@@ -10,11 +10,9 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from tests.support.ports import free_ports
-from tests.support.process import ManagedProcess, ServerStartError, tail
+from tests.support.process import ManagedProcess, ServerStartError, Service, tail
 
 REDIS_SERVER = "/usr/bin/redis-server"
 START_TIMEOUT_S = 10.0
@@ -30,7 +28,7 @@ def _ping(host: str, port: int) -> bool:
         return False
 
 
-class RedisServer:
+class RedisServer(Service):
     """``redis-server`` on ``host`` at a free port; ``.url`` is ``redis://HOST:PORT/0``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -48,17 +46,6 @@ class RedisServer:
     def __repr__(self) -> str:
         return f"RedisServer({self.url})"
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         started = time.monotonic()

@@ -78,9 +78,10 @@ def test_client_setup_endpoints_share_one_generous_bucket(make_config: ConfigFac
         client.get(f"/mobileconfig?email={ADDRESS}").status_code,
         client.get(f"/autodiscover/autodiscover.json/v1.0/{ADDRESS}?Protocol=AutodiscoverV1").status_code,
         client.post("/autodiscover/autodiscover.xml", data=b"<x/>", content_type="text/xml").status_code,
+        client.post("/api/v1/advice", json={"devices": 2, "email": ADDRESS}).status_code,
     ]
     assert statuses[:4] == [200, 200, 200, 200]
-    assert statuses[4:] == [429, 429]
+    assert statuses[4:] == [429, 429, 429]
 
 
 def test_the_page_health_and_metrics_are_never_limited(make_config: ConfigFactory) -> None:

@@ -4,7 +4,7 @@
   `diagnostics_per_account` per e-mail address in the body: a diagnosis opens connections
   and may try a password, so both a noisy client and a guessed account are capped.
 - Client setup and the cheap lookups (autoconfig, autodiscover, mobileconfig, settings,
-  DNS): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
+  DNS, advice): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
 
 Limits are attached here, at registration, to whichever views serve the SPEC's paths, so
 the blueprints need not know about them. The diagnosis limits go through Flask-Limiter,
@@ -60,6 +60,7 @@ AUTOCONFIG_ROUTES = (
     ("GET", "/mobileconfig"),
     ("GET", "/api/v1/settings"),
     ("GET", "/api/v1/dns"),
+    ("POST", "/api/v1/advice"),  # may look up the address's domain (settings), like /api/v1/settings
 )
 # A client owning an IPv6 /64 has 2**64 addresses: count the network, not the address.
 IPV6_PREFIX = 64

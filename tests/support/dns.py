@@ -67,7 +67,6 @@ class KnotServer(Service):
     def __repr__(self) -> str:
         return f"KnotServer({self.nameserver}, zones={sorted(self._zones)})"
 
-
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:

@@ -170,7 +170,6 @@ class DovecotServer(Service):
     def __repr__(self) -> str:
         return f"DovecotServer({self.spec.name!r}, {self.host_ip}, {self.ports})"
 
-
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:

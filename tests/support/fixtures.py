@@ -9,19 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import pytest
 
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import DovecotServer, fault_specs, healthy_spec
+from tests.support.process import Service
 from tests.support.redis import RedisServer
 from tests.support.silent import CountingServer, GarbageServer, SilentServer
+
+S = TypeVar("S", bound=Service)
 
 
 def _fail(what: str, exc: BaseException) -> NoReturn:
     pytest.fail(f"{what} could not start: {type(exc).__name__}: {exc}", pytrace=False)
+
+
+def _serve(what: str, server: S) -> Iterator[S]:
+    """Start `server` for a fixture, fail the test loudly if it cannot, stop it afterwards."""
+    try:
+        server.start()
+    except Exception as exc:
+        _fail(what, exc)
+    yield server
+    server.stop()
 
 
 class DovecotFaults:
@@ -73,13 +86,7 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 @pytest.fixture(scope="session")
 def dovecot_healthy(test_ca: TestCA) -> Iterator[DovecotServer]:
     """The good server on 127.0.0.2 and ::1 (see tests/support/dovecot.py for users)."""
-    server = DovecotServer(healthy_spec(test_ca))
-    try:
-        server.start()
-    except Exception as exc:
-        _fail("Dovecot (healthy)", exc)
-    yield server
-    server.stop()
+    yield from _serve("Dovecot (healthy)", DovecotServer(healthy_spec(test_ca)))
 
 
 @pytest.fixture(scope="session")
@@ -103,13 +110,7 @@ def dovecot_faults(test_ca: TestCA) -> Iterator[DovecotFaults]:
 @pytest.fixture(scope="session")
 def dns_server() -> Iterator[KnotServer]:
     """Knot DNS on 127.0.0.1; ``set_zone`` then point ``[dns] nameservers`` at it."""
-    server = KnotServer()
-    try:
-        server.start()
-    except Exception as exc:
-        _fail("Knot DNS", exc)
-    yield server
-    server.stop()
+    yield from _serve("Knot DNS", KnotServer())
 
 
 @pytest.fixture
@@ -129,13 +130,7 @@ def dns_zones(dns_server: KnotServer) -> Iterator[Callable[[str, str], None]]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """Redis on 127.0.0.1 without persistence; ``redis_server.url`` for storage_uri."""
-    server = RedisServer()
-    try:
-        server.start()
-    except Exception as exc:
-        _fail("Redis", exc)
-    yield server
-    server.stop()
+    yield from _serve("Redis", RedisServer())
 
 
 @pytest.fixture

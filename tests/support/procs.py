@@ -71,7 +71,6 @@ class ServiceProcess(Service):
     def __repr__(self) -> str:
         return f"ServiceProcess({self.url}, workers={self.workers})"
 
-
     def argv(self) -> list[str]:
         """The command line; environment variables go first through env(1) so the pid is gunicorn's."""
         environment = {

@@ -46,7 +46,6 @@ class RedisServer(Service):
     def __repr__(self) -> str:
         return f"RedisServer({self.url})"
 
-
     def start(self) -> None:
         started = time.monotonic()
         try:

@@ -142,9 +142,7 @@ def with_latency(dovecot: DovecotServer, ca: TestCA, knot: KnotServer, tmp: Path
     with ExitStack() as stack:
         relayed = {}
         for service, port in dovecot.ports.items():
-            for relay in relay_pair(dovecot.host_ip, "::1", port, ONE_WAY_MS / 1000):
-                stack.enter_context(relay)
-            relayed[service] = relay.port
+            relayed[service] = stack.enter_context(relay_pair(dovecot.host_ip, "::1", port, ONE_WAY_MS / 1000))
         servers = [server(p, HOST, relayed[svc], sec) for p, svc, sec in SERVICES]
         config = make(raw_config(servers, ca=ca, knot=knot, budget_s=BUDGET_S), tmp / "latency")
         print(f"1b. healthy account, {2 * ONE_WAY_MS} ms round trip to every server")

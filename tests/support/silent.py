@@ -23,9 +23,9 @@ from typing import Self
 class _ThreadedServer:
     """Accept loop in a thread; ``handle`` runs per connection in its own thread."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
-        self.port = 0
+        self.port = port
         self.connections = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -40,7 +40,11 @@ class _ThreadedServer:
     def __enter__(self) -> Self:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.bind((self.host, 0))
+        try:
+            listener.bind((self.host, self.port))
+        except OSError:
+            listener.close()
+            raise
         listener.listen(16)
         self._listener = listener
         self.port = listener.getsockname()[1]

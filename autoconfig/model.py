@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+_HASH = "_hash"
+
+
+def hash_once(cls: type[_T]) -> type[_T]:
+    """A frozen dataclass that hashes its fields once, not at every memo lookup.
+
+    Providers and settings are memo keys on every client-setup request; their generated
+    hash walks every server and domain each time. The hash is kept beside the fields and
+    left out of pickles (string hashes differ from one process to the next).
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    def __hash__(self: Any) -> int:
+        cached: int | None = self.__dict__.get(_HASH)
+        if cached is None:
+            cached = hash(tuple(getattr(self, name) for name in names))
+            self.__dict__[_HASH] = cached  # the dataclass is frozen; its __dict__ is not
+        return cached
+
+    def __getstate__(self: Any) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != _HASH}
+
+    cls.__hash__ = __hash__  # type: ignore[assignment]
+    cls.__getstate__ = __getstate__  # type: ignore[method-assign]
+    return cls
 
 
 class Protocol(StrEnum):
@@ -64,6 +92,7 @@ PLACEHOLDER_LOCALPART = "%EMAILLOCALPART%"
 PLACEHOLDER_DOMAIN = "%EMAILDOMAIN%"
 
 
+@hash_once
 @dataclass(frozen=True)
 class Address:
     """A validated e-mail address; `domain` is the lower-case A-label form used for lookups."""
@@ -108,6 +137,7 @@ class MobileConfigOptions:
         return self.signing_cert is not None and self.signing_key is not None
 
 
+@hash_once
 @dataclass(frozen=True)
 class Provider:
     id: str
@@ -126,6 +156,7 @@ class Provider:
         return tuple(s for s in self.servers if s.protocol is protocol)
 
 
+@hash_once
 @dataclass(frozen=True)
 class ServiceOptions:
     public_url: str
@@ -185,6 +216,7 @@ class ResolvedServer:
     username: str
 
 
+@hash_once
 @dataclass(frozen=True)
 class Settings:
     """Everything a client needs for one address; every format renders from this alone.

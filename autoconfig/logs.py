@@ -18,6 +18,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 # The request being served in this thread or task; None outside a request.
 request_id_var: ContextVar[str | None] = ContextVar("autoconfig_request_id", default=None)
 
@@ -56,10 +58,12 @@ _SECRET_WORDS = (
 )
 
 
+_ANY_SECRET_WORD = re.compile("|".join(map(re.escape, _SECRET_WORDS)))
+
+
 def redact(text: str) -> str:
     """`text` with anything that looks like a password or a credential replaced."""
-    lowered = text.lower()
-    if not any(word in lowered for word in _SECRET_WORDS):
+    if _ANY_SECRET_WORD.search(text.lower()) is None:
         return text
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
@@ -116,6 +120,18 @@ class RedactingFilter(logging.Filter):
 _EXTRA_SKIP = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+# For what orjson refuses (integers beyond 64 bits, lone surrogates): built once, since
+# json.dumps with options builds a new encoder for every line.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def _json_line(entry: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return _ENCODER.encode(entry)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, extra fields.
 
@@ -137,9 +153,10 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _EXTRA_SKIP and key not in entry and not key.startswith("_"):
-                entry[key] = value
+        attrs = record.__dict__
+        entry.update(
+            [(key, attrs[key]) for key in attrs if key not in _EXTRA_SKIP and key[0] != "_" and key not in entry]
+        )
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -148,7 +165,7 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = self.formatStack(record.stack_info)
         if not getattr(record, REDACTED_MARK, False):  # a handler without the filter
             entry = redact_value(entry)
-        return json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":"))
+        return _json_line(entry)
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

@@ -58,7 +58,7 @@ def test_gunicorn_starts_the_service_with_threaded_workers_and_json_logs(tmp_pat
         assert b"<emailProvider" in body
         # gunicorn says who it is but not which version
         assert headers["Server"] == "gunicorn"
-        log = service.log()
+        log = service.log_once_written('"logger":"autoconfig.access"')
     lines = [json.loads(line) for line in log.splitlines() if line.strip()]
     messages = [entry["message"] for entry in lines]
     assert "Using worker: gthread" in messages

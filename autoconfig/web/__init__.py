@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    observability.init_app(app)  # first: the request id and timing wrap everything else
+    observability.init_app(app)  # first: every later hook knows the endpoint
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
@@ -52,4 +52,21 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(advice.bp)
     app.register_blueprint(pages.bp)
     diagnostics.init_app(app)
-    limits.init_app(app)  # last: attaches limits to the views registered above
+    limits.init_app(app)  # after the blueprints: attaches limits to their views
+    _wrap_middleware(app)
+
+
+def _wrap_middleware(app: Flask) -> None:
+    """The WSGI layers around Flask, innermost first; each request crosses them in reverse.
+
+    ProxyFix (outermost, when proxies are trusted) gives the others the client's address;
+    the security headers and the request observer (request id, metrics, access log) see
+    every answer, including those of the fast path, which answers the most frequent client
+    request without Flask.
+    """
+    from . import fastpath, observability, security
+
+    app.wsgi_app = fastpath.ThunderbirdFastPath(app.wsgi_app, app)  # type: ignore[method-assign]
+    app.wsgi_app = observability.RequestObserver(app.wsgi_app, observability.metrics(app))  # type: ignore[method-assign]
+    app.wsgi_app = security.SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    security.trust_proxies(app, app.extensions["autoconfig"].config.service.trusted_proxies)

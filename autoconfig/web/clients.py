@@ -8,11 +8,16 @@ from ..errors import InvalidInput
 from ..formats import thunderbird
 from ..memo import body_and_etag
 from ..model import Settings
+from ..services import Services
 from ..settings import settings_for_domain
 from . import services, settings_for
 
 bp = Blueprint("clients", __name__)
 CACHE_SECONDS = 3600
+THUNDERBIRD_PATHS = ("/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml")
+XML_CONTENT_TYPE = "application/xml; charset=utf-8"
+# The environ key under which the fast path (fastpath.py) hands over what its lookup raised.
+HANDED_OVER = "autoconfig.fastpath.error"
 
 
 def domain_from_host(host: str) -> str:
@@ -39,7 +44,7 @@ def client_settings(param: str) -> Settings:
 CACHE_HEADERS = {"Cache-Control": f"public, max-age={CACHE_SECONDS}", "Vary": "Host"}
 
 
-def cached_xml(body: bytes, etag: str, content_type: str = "application/xml; charset=utf-8") -> Response:
+def cached_xml(body: bytes, etag: str, content_type: str = XML_CONTENT_TYPE) -> Response:
     """A cacheable answer with its ETag; a matching If-None-Match gets a 304."""
     response = Response(body, content_type=content_type, headers=CACHE_HEADERS)
     response.set_etag(etag)
@@ -48,9 +53,16 @@ def cached_xml(body: bytes, etag: str, content_type: str = "application/xml; cha
     return response
 
 
-@bp.get("/mail/config-v1.1.xml")
-@bp.get("/.well-known/autoconfig/mail/config-v1.1.xml")
+def thunderbird_answer(app_services: Services, settings: Settings) -> tuple[bytes, str]:
+    """The Thunderbird document and its ETag, remembered in the app's memo."""
+    return app_services.memo(body_and_etag, thunderbird.render, settings, app_services.config.service)
+
+
+@bp.get(THUNDERBIRD_PATHS[0])
+@bp.get(THUNDERBIRD_PATHS[1])
 def thunderbird_config() -> Response:
-    settings = client_settings("emailaddress")
-    app_services = services()
-    return cached_xml(*app_services.memo(body_and_etag, thunderbird.render, settings, app_services.config.service))
+    """Most of these requests are answered by the fast path before Flask sees them."""
+    failed: Exception | None = request.environ.pop(HANDED_OVER, None)
+    if failed is not None:
+        raise failed
+    return cached_xml(*thunderbird_answer(services(), client_settings("emailaddress")))

@@ -10,17 +10,19 @@ the values in files and /metrics sums every worker's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from contextvars import Token
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -28,6 +30,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from .. import __version__
 from ..logs import REDACTED_MARK, redact, request_id_var
 from . import services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 EXTENSION = "autoconfig.observability"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -37,6 +42,10 @@ DIAGNOSTICS_PATH = "/api/v1/diagnostics"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+=/-]{7,127}$")
 # Autoconfig answers take milliseconds, diagnoses seconds (up to budget_s).
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60)
+
+# Any token is a valid method to gunicorn: labels and log fields get these or "other", so a
+# scanner inventing methods cannot grow the metrics without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_log = logging.getLogger("autoconfig.access")
 bp = Blueprint("ops", __name__)
@@ -52,6 +61,18 @@ class Metrics:
     diagnoses: Counter
     checks: Counter
     rate_limited: Counter
+    # The labelled children of the per-request metrics, found once per label set.
+    _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def count(self, endpoint: str, method: str, status: int, duration_s: float) -> None:
+        """One answered request: its endpoint, method and status, and how long it took."""
+        key = (endpoint, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(endpoint, method, str(status)), self.latency.labels(endpoint))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(duration_s)
 
     @classmethod
     def build(cls) -> Metrics:
@@ -118,68 +139,139 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
-def _begin() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    g.request_id = request_id
-    g.request_started = time.perf_counter()
-    g.request_id_token = request_id_var.set(request_id)
+ENDPOINT_KEY = "autoconfig.endpoint"
+_OPS_PREFIX = "ops."
 
 
-def _endpoint() -> str:
-    return request.url_rule.endpoint if request.url_rule is not None else "unmatched"
+def _note_endpoint() -> None:
+    """Tell the middleware which view answers (Flask has forgotten by the time the body is sent)."""
+    rule = request.url_rule
+    request.environ[ENDPOINT_KEY] = rule.endpoint if rule is not None else "unmatched"
 
 
-def _finish(response: Response) -> Response:
-    request_id = g.get("request_id")
-    if request_id:
-        response.headers[REQUEST_ID_HEADER] = request_id
-    started = g.get("request_started", time.perf_counter())
-    endpoint, method, path = _endpoint(), request.method, request.path
-    # Scrapes and probes every few seconds would drown the requests that matter.
-    level = logging.DEBUG if endpoint.startswith("ops.") else logging.INFO
-    logged = access_log.isEnabledFor(level)
-    remote = request.remote_addr if logged else None
-    # The only client-controlled text in the line: scrubbed here, so the logging filter can
-    # pass the record through without scanning every field again (this runs per request).
-    agent = redact((request.headers.get("User-Agent") or "")[:200]) if logged else ""
-    logged_path = redact(path) if logged else path
-    m = metrics()
-    diagnosis = path == DIAGNOSTICS_PATH and method == "POST" and response.status_code == 200
-
-    def record(counter: _DiagnosisCounter | None) -> None:
-        duration = time.perf_counter() - started
-        m.requests.labels(endpoint, method, str(response.status_code)).inc()
-        m.latency.labels(endpoint).observe(duration)
-        if counter is not None:
-            counter.commit(m)
-        if logged:
-            access_log.log(
-                level, "%s %s %s", method, logged_path, response.status_code,
-                extra={
-                    "request_id": request_id, "method": method, "path": logged_path,
-                    "status": response.status_code, "endpoint": endpoint,
-                    "duration_ms": round(duration * 1000, 1), "remote_addr": remote,
-                    "user_agent": agent, REDACTED_MARK: True,
-                },
-            )
-
-    if response.is_streamed:
-        counter = _DiagnosisCounter() if diagnosis else None
-        response.response = _ObservedBody(response.response, counter, record)
-    else:
-        counter = None
-        if diagnosis:
-            counter = _DiagnosisCounter()
-            counter.feed(response.get_data())
-        record(counter)
-    return response
+def _wsgi_path(environ: WSGIEnvironment) -> str:
+    """PATH_INFO as the client wrote it (WSGI hands it over as latin-1 text)."""
+    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return raw.encode("latin-1", "replace").decode("utf-8", "replace") or "/"
 
 
-def _end(_: BaseException | None) -> None:
-    token = g.pop("request_id_token", None)
-    if token is not None:
-        request_id_var.reset(token)
+class RequestObserver:
+    """WSGI middleware: the request id, then the metrics and one access line per request.
+
+    It works on the WSGI environ and header list, not in Flask hooks: it runs on every
+    request, and here it costs a fraction of what the hooks and their request proxies did
+    (docs/performance.md). The request is recorded when the server closes the body, so a
+    streamed diagnosis is timed to its last byte and counted from what the client received.
+    """
+
+    def __init__(self, app: WSGIApplication, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        token = request_id_var.set(request_id)
+        state = _Exchange(self, environ, request_id, started, token)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append((REQUEST_ID_HEADER, request_id))
+            state.status = int(status[:3])
+            state.sized = any(name == "Content-Length" for name, _ in headers)
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = self.app(environ, start)
+        except BaseException:
+            state.status = 500
+            state.finish()
+            raise
+        return state.observe(body)
+
+
+class _Exchange:
+    """One request on its way through the middleware, until it is recorded."""
+
+    __slots__ = ("counter", "environ", "observer", "request_id", "sized", "started", "status", "token")
+
+    def __init__(
+        self, observer: RequestObserver, environ: WSGIEnvironment, request_id: str, started: float,
+        token: Token[str | None],
+    ) -> None:
+        self.observer = observer
+        self.environ = environ
+        self.request_id = request_id
+        self.started = started
+        self.token: Token[str | None] | None = token
+        self.status = 500
+        self.sized = False
+        self.counter: _DiagnosisCounter | None = None
+
+    def observe(self, body: Iterable[bytes]) -> Iterable[bytes]:
+        """A whole answer (it has a Content-Length) is recorded now; a stream when it ends."""
+        environ = self.environ
+        if (
+            self.status == 200 and environ.get("REQUEST_METHOD") == "POST"
+            and environ.get("PATH_INFO") == DIAGNOSTICS_PATH
+        ):
+            self.counter = _DiagnosisCounter()
+        if not self.sized:
+            return _ObservedBody(body, self)
+        if self.counter is not None:
+            chunks = list(body)
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            for chunk in chunks:
+                self.counter.feed(chunk)
+            body = chunks
+        self.finish()
+        return body
+
+    def finish(self) -> None:
+        """Count the request and write its access line, once."""
+        token, self.token = self.token, None
+        if token is None:
+            return
+        duration = time.perf_counter() - self.started
+        environ, status = self.environ, self.status
+        endpoint: str = environ.get(ENDPOINT_KEY, "unmatched")
+        method: str = environ.get("REQUEST_METHOD", "")
+        if method not in KNOWN_METHODS:
+            method = "other"
+        m = self.observer.metrics
+        try:
+            m.count(endpoint, method, status, duration)
+            if self.counter is not None:
+                self.counter.commit(m)
+            # Scrapes and probes every few seconds would drown the requests that matter.
+            level = logging.DEBUG if endpoint.startswith(_OPS_PREFIX) else logging.INFO
+            if access_log.isEnabledFor(level):
+                _log_access(level, environ, method, status, endpoint, duration, self.request_id)
+        finally:
+            with contextlib.suppress(ValueError):  # a body dropped in another context
+                request_id_var.reset(token)
+
+
+def _log_access(
+    level: int, environ: WSGIEnvironment, method: str, status: int, endpoint: str, duration: float,
+    request_id: str,
+) -> None:
+    # The path and the user agent are the only client-controlled text in the line: scrubbed
+    # here, so the logging filter can pass the record through without scanning every field.
+    path = redact(_wsgi_path(environ))
+    record = access_log.makeRecord(
+        access_log.name, level, __file__, 0, "%s %s %s", (method, path, status), None,
+        extra={
+            "request_id": request_id, "method": method, "path": path, "status": status,
+            "endpoint": endpoint, "duration_ms": round(duration * 1000, 1),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "user_agent": redact(environ.get("HTTP_USER_AGENT", "")[:200]), REDACTED_MARK: True,
+        },
+    )
+    # handle(), not log(): the caller's file and line would be this function's, at a cost.
+    access_log.handle(record)
 
 
 class _DiagnosisCounter:
@@ -227,23 +319,24 @@ class _DiagnosisCounter:
 
 
 class _ObservedBody:
-    """Wraps a streamed body: feeds the counter, records the request when the stream ends."""
+    """A streamed body as the server sends it: fed to the diagnosis counter, and the
+    request recorded once, when the stream is exhausted or closed, whichever comes first."""
 
-    def __init__(
-        self, body: Iterable[bytes] | Iterable[str], counter: _DiagnosisCounter | None,
-        record: Callable[[_DiagnosisCounter | None], None],
-    ) -> None:
+    __slots__ = ("_body", "_exchange")
+
+    def __init__(self, body: Iterable[bytes], exchange: _Exchange) -> None:
         self._body = body
-        self._counter = counter
-        self._record: Callable[[_DiagnosisCounter | None], None] | None = record
+        self._exchange = exchange
 
     def __iter__(self) -> Iterator[bytes]:
-        for item in self._body:
-            chunk = item.encode("utf-8") if isinstance(item, str) else item
-            if self._counter is not None:
-                self._counter.feed(chunk)
-            yield chunk
-        self._done()
+        counter = self._exchange.counter
+        try:
+            for chunk in self._body:
+                if counter is not None:
+                    counter.feed(chunk)
+                yield chunk
+        finally:
+            self._exchange.finish()
 
     def close(self) -> None:
         close = getattr(self._body, "close", None)
@@ -251,12 +344,7 @@ class _ObservedBody:
             if close is not None:
                 close()
         finally:
-            self._done()
-
-    def _done(self) -> None:
-        record, self._record = self._record, None
-        if record is not None:
-            record(self._counter)
+            self._exchange.finish()
 
 
 @bp.get("/healthz")
@@ -302,7 +390,8 @@ def openapi_document() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register first, so every later hook and handler already has the request id."""
+    """Register first, so every later hook already knows the endpoint. The middleware is
+    installed by `web.init_app`, with the others."""
     from ..openapi import build_document
 
     config = app.extensions["autoconfig"].config
@@ -310,7 +399,5 @@ def init_app(app: Flask) -> None:
         metrics=Metrics.build(),
         document=lambda: build_document(version=__version__, server_url=config.service.public_url),
     )
-    app.before_request(_begin)
-    app.after_request(_finish)
-    app.teardown_request(_end)
+    app.before_request(_note_endpoint)
     app.register_blueprint(bp)

@@ -131,6 +131,17 @@ class ServiceProcess(Service):
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
+    def log_once_written(self, text: str, timeout_s: float = 5.0) -> str:
+        """The log as soon as it holds `text`, or as it is after `timeout_s`.
+
+        A request's access line is written when gunicorn closes the body, which may be just
+        after the client has read the answer.
+        """
+        deadline = time.monotonic() + timeout_s
+        while text not in (log := self.log()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return log
+
     def request(
         self,
         method: str,

@@ -29,6 +29,20 @@ class SilentNameserver:
         self.port = sock.getsockname()[1]
         return self
 
+    def queries(self) -> int:
+        """How many queries arrived since the last call (they are read and dropped)."""
+        assert self._sock is not None, "not started"
+        count = 0
+        self._sock.setblocking(False)
+        try:
+            while True:
+                self._sock.recv(4096)
+                count += 1
+        except BlockingIOError:
+            return count
+        finally:
+            self._sock.setblocking(True)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

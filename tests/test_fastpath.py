@@ -1,0 +1,168 @@
+"""The fast path answers Thunderbird's autoconfig request exactly as the Flask view would.
+
+It skips Flask for the most frequent request, so the tests hold it to the view: the same
+bytes and headers for every address, the same errors, one count against the client-setup
+bucket, one DNS lookup, and the same request id, metrics and access log around it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from autoconfig import create_app
+from autoconfig.web.fastpath import ThunderbirdFastPath
+from tests.conftest import ConfigFactory, base_raw
+from tests.support.dns_cases import hoster_config
+from tests.support.silent_dns import SilentNameserver
+from tests.test_observability import value
+
+ADDRESS = "mario.rossi@example.com"
+PATHS = ("/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml")
+# Queries a mail client or a person may send, well-formed or not.
+QUERIES = [
+    f"emailaddress={ADDRESS}",
+    "emailaddress=MARIO.Rossi@EXAMPLE.com",
+    "emailaddress=mario%2Brossi%40example.com",
+    "emailaddress=jos%C3%A9@example.com",
+    "emailaddress=a@xn--caf-dma.example.com",
+    f"emailaddress={ADDRESS}&emailaddress=other@example.com",
+    f"lang=en&emailaddress={ADDRESS}",
+    "emailaddress=someone@unknown.example",
+    "emailaddress=not-an-address",
+    "emailaddress=",
+    "emailaddress=a@b@example.com",
+    "emailaddress=%00@example.com",
+    "emailaddress=mario%0D%0AX-Injected:%201@example.com",
+    "emailaddress=%ff%fe@example.com",
+    "emailaddress=" + "a" * 5000 + "@example.com",
+]
+
+
+def without_fast_path(app: Flask) -> Flask:
+    """The same app with the fast path unhooked: every request reaches the Flask view."""
+    layer = app.wsgi_app
+    while not isinstance(getattr(layer, "app", None), ThunderbirdFastPath):
+        layer = layer.app  # type: ignore[attr-defined]
+    layer.app = layer.app.app  # type: ignore[attr-defined]
+    return app
+
+
+def comparable(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(name, value) for name, value in response.headers.items() if name != "X-Request-ID"]
+    return response.status_code, headers, response.get_data()
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("query", QUERIES, ids=range(len(QUERIES)))
+def test_every_answer_is_the_views_to_the_byte(make_config: ConfigFactory, path: str, query: str) -> None:
+    config = make_config()
+    fast, view = create_app(config).test_client(), without_fast_path(create_app(config)).test_client()
+    assert comparable(fast.get(f"{path}?{query}")) == comparable(view.get(f"{path}?{query}"))
+
+
+def test_it_answers_without_the_view_and_leaves_the_rest_to_flask(app: Flask, client: FlaskClient) -> None:
+    # Given a view that would fail if it were asked
+    def unreachable() -> None:
+        raise AssertionError("the fast path should have answered")
+
+    app.view_functions["clients.thunderbird_config"] = unreachable
+    # Then an address gets its settings all the same, on both paths
+    for path in PATHS:
+        response = client.get(f"{path}?emailaddress={ADDRESS}")
+        assert response.status_code == 200
+        assert b"<emailProvider" in response.data
+        assert response.headers["ETag"] and response.headers["Cache-Control"] == "public, max-age=3600"
+    # but what it does not answer reaches the view: the Host fallback, HEAD, POST,
+    # conditional requests and errors it hands over
+    for response in (
+        client.get(PATHS[0]),
+        client.head(f"{PATHS[0]}?emailaddress={ADDRESS}"),
+        client.get(f"{PATHS[0]}?emailaddress={ADDRESS}", headers={"If-None-Match": '"x"'}),
+        client.get(f"{PATHS[0]}?emailaddress=someone@unknown.example"),
+    ):
+        assert response.status_code == 500
+
+
+def test_a_conditional_request_still_gets_its_304(client: FlaskClient) -> None:
+    first = client.get(f"{PATHS[0]}?emailaddress={ADDRESS}")
+    again = client.get(f"{PATHS[0]}?emailaddress={ADDRESS}", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+
+
+def test_head_gets_the_headers_of_get(client: FlaskClient) -> None:
+    get = client.get(f"{PATHS[0]}?emailaddress={ADDRESS}")
+    head = client.head(f"{PATHS[0]}?emailaddress={ADDRESS}")
+    assert head.status_code == 200 and head.get_data() == b""
+    for name in ("Content-Type", "Content-Length", "ETag", "Cache-Control", "Vary", "Content-Security-Policy"):
+        assert head.headers[name] == get.headers[name], name
+
+
+def test_the_bucket_counts_each_request_once_answered_or_not(make_config: ConfigFactory) -> None:
+    # Given a client-setup bucket of four requests a minute
+    raw = base_raw()
+    raw["limits"] = {"autoconfig_per_ip": "4/minute"}
+    client = create_app(make_config(raw)).test_client()
+    # When a client asks for two known addresses, one unknown and one malformed
+    statuses = [
+        client.get(f"{PATHS[0]}?emailaddress={ADDRESS}").status_code,
+        client.get(f"{PATHS[1]}?emailaddress={ADDRESS}").status_code,
+        client.get(f"{PATHS[0]}?emailaddress=someone@unknown.example").status_code,
+        client.get(f"{PATHS[0]}?emailaddress=not-an-address").status_code,
+    ]
+    assert statuses == [200, 200, 404, 400]
+    # Then its fifth request is the first refused, with the 429 every limit gives
+    refused = client.get(f"{PATHS[0]}?emailaddress={ADDRESS}", headers={"Accept-Language": "it"})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json is not None and refused.json["error"] == "rate_limited"
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "autoconfig_rate_limited_total", endpoint="clients.thunderbird_config",
+                 limit="autoconfig_per_ip") == 1
+
+
+def test_an_unanswered_dns_lookup_is_not_repeated_by_the_view(tmp_path: Path) -> None:
+    # Given a domain only DNS could place, and a nameserver that never answers
+    with SilentNameserver() as silent:
+        app = create_app(hoster_config(tmp_path, [silent.nameserver], timeout_s=0.3))
+        client = app.test_client()
+        # The JSON API (never on the fast path) sends this many queries for one lookup
+        assert client.get("/api/v1/settings?email=a@customer.test").status_code == 503
+        one_lookup = silent.queries()
+        assert one_lookup >= 1
+        # When Thunderbird asks for the same kind of domain
+        response = client.get(f"{PATHS[0]}?emailaddress=a@other-customer.test")
+        # Then it gets the same 503, after the same number of queries: the view did not look again
+        assert response.status_code == 503
+        assert response.json is not None and response.json["error"] == "dns_unavailable"
+        assert silent.queries() == one_lookup
+
+
+def test_its_requests_carry_the_request_id_metrics_and_access_line(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="autoconfig.access"):
+        response = client.get(f"{PATHS[0]}?emailaddress={ADDRESS}", headers={"X-Request-ID": "rid-0123456789"})
+    assert response.headers["X-Request-ID"] == "rid-0123456789"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    [line] = [r for r in caplog.records if r.name == "autoconfig.access"]
+    assert (line.request_id, line.endpoint, line.status, line.path) == (  # type: ignore[attr-defined]
+        "rid-0123456789", "clients.thunderbird_config", 200, PATHS[0])
+    assert ADDRESS not in line.getMessage()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "autoconfig_http_requests_total", endpoint="clients.thunderbird_config",
+                 method="GET", status="200") == 1
+
+
+def test_invented_methods_share_one_metrics_label(client: FlaskClient) -> None:
+    for method in ("FOOBAR", "PROPFIND", "X" * 50):
+        assert client.open(PATHS[0], method=method).status_code == 405
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "autoconfig_http_requests_total", endpoint="unmatched", method="other", status="405") == 3
+    assert "FOOBAR" not in text and "PROPFIND" not in text

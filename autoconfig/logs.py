@@ -13,9 +13,9 @@ import json
 import logging
 import logging.config
 import re
+import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -139,13 +139,27 @@ class JsonFormatter(logging.Formatter):
     filter never writes a password.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The last second written and its text: one line in a thousand needs strftime.
+        self._second: tuple[int, str] = (-1, "")
+
+    def utc_time(self, created: float) -> str:
+        """`created` as ISO 8601 in UTC with milliseconds, like 2026-11-28T12:00:00.123+00:00."""
+        second = int(created)
+        cached = self._second
+        if cached[0] != second:
+            cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+            self._second = cached
+        return f"{cached[1]}.{int((created - second) * 1000):03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         try:
             message = record.getMessage()
         except Exception:
             message = str(record.msg)
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self.utc_time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": message,

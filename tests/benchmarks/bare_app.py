@@ -3,7 +3,9 @@
 - `create_bare_app()`: a bare Flask app answering a constant body: Flask's floor.
 - `create_stack_app()`: our app (config from AUTOCONFIG_CONFIG) with one more endpoint that
   answers a constant body through the whole production stack (request id, limits, metrics,
-  access log, security headers): what the autoconfig view itself costs on top of the stack.
+  access log, security headers) and Flask: what the autoconfig view itself costs on top.
+- `create_view_app()`: our app with the fast path unhooked, so Thunderbird's request goes
+  through the Flask view: what the fast path saves.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 from flask import Flask, Response
 
 from autoconfig import create_app
+from autoconfig.web.fastpath import ThunderbirdFastPath
 from autoconfig.web.limits import SETUP_BUCKET, SetupBucket
 
 PATH = "/mail/config-v1.1.xml"
@@ -39,4 +42,13 @@ def create_stack_app() -> Flask:
         bucket.endpoints | {"bench_constant"},
         app.extensions["autoconfig.limiter"],
     )
+    return app
+
+
+def create_view_app() -> Flask:
+    app = create_app()
+    layer = app.wsgi_app
+    while not isinstance(getattr(layer, "app", None), ThunderbirdFastPath):
+        layer = layer.app  # type: ignore[attr-defined]
+    layer.app = layer.app.app  # type: ignore[attr-defined]
     return app

@@ -14,6 +14,7 @@ from tests.support.ports import free_ports
 from tests.support.procs import ServiceProcess, write_config
 from tests.support.redis import RedisServer
 from tests.test_observability import value
+from tests.test_security_headers import _InlineFinder
 
 ADDRESS = "mario.rossi@example.com"
 CONFIG_PATH = f"/mail/config-v1.1.xml?emailaddress={ADDRESS}"
@@ -84,13 +85,40 @@ def test_client_setup_endpoints_share_one_generous_bucket(make_config: ConfigFac
     assert statuses[4:] == [429, 429, 429]
 
 
-def test_the_page_health_and_metrics_are_never_limited(make_config: ConfigFactory) -> None:
+def test_health_metrics_and_the_pages_files_are_never_limited(make_config: ConfigFactory) -> None:
     client = app_with(make_config, limits={"autoconfig_per_ip": "1/minute"}).test_client()
     hit(client, 2)
-    assert hit(client, 5, "/") == [200] * 5
     assert hit(client, 5, "/healthz") == [200] * 5
     assert hit(client, 5, "/metrics") == [200] * 5
     assert hit(client, 5, "/api/v1/openapi.json") == [200] * 5
+    assert hit(client, 5, "/static/page.css", buffered=True) == [200] * 5  # buffered: the file is closed
+    assert hit(client, 5, "/static/page.js", buffered=True) == [200] * 5
+
+
+def test_the_page_shares_the_bucket_and_refuses_in_html(make_config: ConfigFactory) -> None:
+    client = app_with(make_config, limits={"autoconfig_per_ip": "3/minute"}).test_client()
+    # Given a visitor who looked up two addresses on the page and then one by the API
+    assert hit(client, 2, f"/?email={ADDRESS}") == [200, 200]
+    assert client.get(f"/api/v1/settings?email={ADDRESS}").status_code == 200
+    # When the page is asked once more
+    response = client.get(f"/?email={ADDRESS}", headers={"Accept-Language": "it"})
+    # Then a person reads why, in Italian, on a page as strict as the others
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    retry_after = int(response.headers["Retry-After"])
+    html = response.get_data(as_text=True)
+    assert "Troppe richieste" in html and f"{retry_after} secondi" in html
+    assert '<html lang="it">' in html
+    assert ADDRESS not in html  # the address in the URL is not echoed
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert _InlineFinder.scan(html) == []
+    # and in English when asked, with the form's POST refused the same way
+    english = client.get("/?lang=en")
+    assert english.status_code == 429 and "Too many requests" in english.get_data(as_text=True)
+    assert client.post("/", data={"email": ADDRESS}).status_code == 429
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "autoconfig_rate_limited_total", endpoint="pages.index", limit="autoconfig_per_ip") == 2
 
 
 def test_each_client_address_has_its_own_bucket(make_config: ConfigFactory) -> None:

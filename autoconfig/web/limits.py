@@ -64,6 +64,8 @@ AUTOCONFIG_ROUTES = (
     ("GET", "/api/v1/settings"),
     ("GET", "/api/v1/dns"),
     ("POST", "/api/v1/advice"),  # may look up the address's domain (settings), like /api/v1/settings
+    ("GET", "/"),  # the page looks up ?email= and renders ~100 translated strings: refused in HTML
+    ("POST", "/"),
 )
 # A client owning an IPv6 /64 has 2**64 addresses: count the network, not the address.
 IPV6_PREFIX = 64
@@ -240,16 +242,20 @@ def _bucket_full(exc: BucketFull) -> Response:
     return too_many(AUTOCONFIG, exc.rule, exc.retry_after)
 
 
-def too_many(scope: str, rule: str, retry_after: int) -> Response:
-    """The 429 every limit answers: Retry-After and words in the request's language."""
+def record_refusal(scope: str, rule: str, retry_after: int) -> None:
+    """Count a refused request in /metrics and log it (without the client's key)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    lang = _language()
-    text = words(RATE_LIMITED, lang, {"retry_after": retry_after})
     metrics(app).rate_limited.labels(endpoint=request.endpoint or "unmatched", limit=scope).inc()
     log.warning(
         "rate limit %s refused a request to %s", scope, request.path,
         extra={"limit": scope, "rule": rule, "retry_after": retry_after},
     )
+
+
+def too_many(scope: str, rule: str, retry_after: int) -> Response:
+    """The 429 every limit answers: Retry-After and words in the request's language."""
+    record_refusal(scope, rule, retry_after)
+    text = words(RATE_LIMITED, _language(), {"retry_after": retry_after})
     response = jsonify(
         {"error": "rate_limited", "message": text.message, "remedy": text.remedy,
          "limit": scope, "retry_after": retry_after}

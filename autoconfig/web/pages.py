@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from marshmallow import ValidationError
@@ -19,9 +19,11 @@ from marshmallow import ValidationError
 from ..advice import CONNECTIVITY, recommend
 from ..errors import InvalidAddress, UnknownDomain
 from ..i18n import current_language
+from ..messages import words
 from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..schemas.advice import AnswersSchema, explain
 from . import services, settings_for
+from .limits import AUTOCONFIG, RATE_LIMITED, BucketFull, record_refusal
 
 bp = Blueprint("pages", __name__)
 
@@ -111,19 +113,41 @@ def check_without_script() -> tuple[str, int]:
     return _page(request.form.get("email", "").strip(), check_needs_script=True)
 
 
+@bp.errorhandler(BucketFull)
+def busy(exc: BucketFull) -> Response:
+    """The client-setup limit, refused as a page: a person reads it, in their language."""
+    record_refusal(AUTOCONFIG, exc.rule, exc.retry_after)
+    text = words(RATE_LIMITED, current_language(), {"retry_after": exc.retry_after})
+    html = render_template("busy.html", message=text.message, remedy=text.remedy, **_frame(None, ""))
+    response = Response(html, status=429, mimetype="text/html")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    response.cache_control.no_store = True
+    return response
+
+
+def _frame(settings: Settings | None, email: str) -> dict[str, Any]:
+    """What base.html needs: the language and its switch, the brand, the footer links."""
+    config = services().config
+    providers = config.providers
+    brand = settings.provider.short_name if settings else (providers[0].short_name if len(providers) == 1 else "")
+    return {
+        "lang": current_language(),
+        "languages": config.service.languages,
+        "brand": brand,
+        "faq_url": config.service.faq_url,
+        "support_url": config.service.support_url,
+        "language_links": {code: _language_link(code, email) for code in config.service.languages},
+    }
+
+
 def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
     lang = current_language()
-    config = services().config
     settings, address_error, status = _lookup(email)
     advice, given, answer_errors = _advice(request.args, lang)
     if answer_errors and status == 200:
         status = 400
-    providers = config.providers
-    brand = settings.provider.short_name if settings else (providers[0].short_name if len(providers) == 1 else "")
     html = render_template(
         "index.html",
-        lang=lang,
-        languages=config.service.languages,
         email=email[:MAX_EMAIL],
         settings=settings,
         groups=_groups(settings) if settings else [],
@@ -135,11 +159,8 @@ def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
         connectivity_options=CONNECTIVITY,
         security_labels=SECURITY_LABELS,
         auth_labels=AUTH_LABELS,
-        brand=brand,
         check_needs_script=check_needs_script,
-        faq_url=config.service.faq_url,
-        support_url=config.service.support_url,
-        language_links={code: _language_link(code, email) for code in config.service.languages},
+        **_frame(settings, email),
     )
     return html, status
 

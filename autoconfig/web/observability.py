@@ -160,8 +160,9 @@ class RequestObserver:
 
     It works on the WSGI environ and header list, not in Flask hooks: it runs on every
     request, and here it costs a fraction of what the hooks and their request proxies did
-    (docs/performance.md). The request is recorded when the server closes the body, so a
-    streamed diagnosis is timed to its last byte and counted from what the client received.
+    (docs/performance.md). A whole answer is recorded as soon as the app returns it; a
+    streamed diagnosis when its last line is sent, so it is timed to the end and counted
+    from what the client received.
     """
 
     def __init__(self, app: WSGIApplication, metrics: Metrics) -> None:

@@ -4,7 +4,8 @@ a bare Flask app answering the same bytes, plus the pure recommend() in-process.
 Run: .venv/bin/python -m tests.benchmarks.bench_page [--seconds 3] [--rounds 2]
 
 Both apps run with the same gunicorn settings on 127.0.0.1; rounds alternate so drift hits
-both. Prints requests per second, p99 latency and the ratio ours / bare. Loopback only.
+both. The demo config, with the per-address limit out of reach (wrk is one client address).
+Prints requests per second, p99 latency and the ratio ours / bare. Loopback only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask import Flask, Response
 
 from autoconfig.advice import Answers, Facts, recommend
 
-from .harness import REPO, gunicorn, post_script, wrk
+from .harness import demo_config, gunicorn, post_script, wrk
 
 PAGE = "/?email=mario.rossi@example.com&advise=1&devices=2&webmail=yes&connectivity=poor"
 ADVICE = "/api/v1/advice"
@@ -69,9 +70,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"recommend(): {_recommend_per_s():,.0f} calls/s in one thread")
-    config = REPO / "autoconfig" / "demo" / "autoconfig.toml"
     with tempfile.TemporaryDirectory() as work, gunicorn(
-        "autoconfig:create_app()", env={"AUTOCONFIG_CONFIG": str(config)}
+        "autoconfig:create_app()", env={"AUTOCONFIG_CONFIG": str(demo_config(Path(work)))}
     ) as url:
         page_file, advice_file = Path(work) / "page.html", Path(work) / "advice.json"
         page_file.write_bytes(_fetch(url + PAGE))

@@ -416,6 +416,42 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Enable TLS 1.2 and TLS 1.3 on the server.",
         ),
     },
+    "tls.family_failed": {
+        "it": Text(
+            "Via {family} ({ip}) la connessione TLS a {host} porta {port} non riesce ({reason}), mentre via "
+            "{other_family} ({other_ip}) funziona: i programmi di posta che si collegano via {family} "
+            "rifiutano la connessione.",
+            "L'indirizzo {family} di {host} porta probabilmente a un altro server, o a uno vecchio: installa "
+            "lì lo stesso certificato valido usato via {other_family}, oppure correggi il record {record} "
+            "di {host} perché punti al server giusto.",
+        ),
+        "en": Text(
+            "Over {family} ({ip}) the TLS connection to {host} port {port} fails ({reason}), while over "
+            "{other_family} ({other_ip}) it works: mail clients that connect over {family} refuse the "
+            "connection.",
+            "The {family} address of {host} probably leads to another server, or an old one: install the "
+            "same valid certificate there as over {other_family}, or correct the {record} record of {host} "
+            "so that it points at the right server.",
+        ),
+    },
+    "tls.family_mismatch": {
+        "it": Text(
+            "{host} porta {port} presenta via {family} ({ip}) un certificato diverso da quello via "
+            "{other_family} ({other_ip}): oggi sono validi entrambi (fino al {not_after} e al "
+            "{other_not_after}), ma i due indirizzi potrebbero portare a server diversi.",
+            "Controlla che entrambi gli indirizzi portino allo stesso server aggiornato: spesso il certificato "
+            "viene rinnovato su uno solo dei due. Se l'indirizzo {family} è di un server vecchio, correggi il "
+            "record {record} di {host}.",
+        ),
+        "en": Text(
+            "{host} port {port} presents a different certificate over {family} ({ip}) than over "
+            "{other_family} ({other_ip}): both are valid today (until {not_after} and {other_not_after}), "
+            "but the two addresses may lead to different servers.",
+            "Check that both addresses lead to the same, up-to-date server: often the certificate gets "
+            "renewed on only one of them. If the {family} address is an old server's, correct the {record} "
+            "record of {host}.",
+        ),
+    },
     "tls.plain_configured": {
         "it": Text(
             "Questo server è configurato senza cifratura, ma offre STARTTLS.",

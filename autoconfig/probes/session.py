@@ -205,6 +205,7 @@ class Session:
     logged_in: bool = False
     login_blocker: tuple[str, Params] | None = None
     facts: dict[str, object] = field(default_factory=dict)
+    reported: list[CheckResult] = field(default_factory=list)  # this server's results so far
 
     def result(
         self,
@@ -221,7 +222,7 @@ class Session:
         check_id = f"{t.protocol}-{name}" if stage.account else f"{t.prefix}-{name}"
         merged = dict(params(host=t.hostname, port=t.port, protocol=str(t.protocol)))
         merged.update(values or {})
-        return CheckResult(
+        result = CheckResult(
             id=check_id,
             kind=stage.kind,
             status=status,
@@ -234,6 +235,8 @@ class Session:
             duration_ms=duration_ms,
             data=data,  # type: ignore[arg-type]
         )
+        self.reported.append(result)  # later checks read earlier ones (tls: the tcp addresses)
+        return result
 
     def blocker(self, need: Need) -> tuple[str, Params] | None:
         """Why a stage that needs `need` cannot run here, as a skip code whose

@@ -4,12 +4,19 @@ Trust is the system store plus `[diagnostics] ca_file`; the name checked is the
 configured host name, whatever address we connected to. When verification fails the
 certificate is fetched again without verification (a second, short connection), only to
 say *what* is wrong with it: expired on which date, issued for which names, by whom.
+
+A host with an IPv4 and an IPv6 address that both accepted TCP may be two different
+servers (an AAAA record left pointing at an old machine): the session goes on over one
+family only, so the other family's address gets a handshake of its own, verified the same
+way, and a certificate that fails there or differs from this one is reported.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass, replace
@@ -31,9 +38,27 @@ from .base import (
 )
 from .clients import open_adapter
 from .session import Need, Session, Stage
+from .tcp import TcpDetails
 
 WEAK_PROTOCOLS = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"})
 MAX_NAMES = 8
+FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
+
+
+@dataclass(frozen=True)
+class AddressTls(Details):
+    """One address's handshake: what the two families of a host are compared on."""
+
+    family: str  # "ipv4" | "ipv6", as in the tcp checks
+    ip: str
+    verified: bool
+    fingerprint: str | None = None  # SHA-256 of the leaf certificate
+    code: str | None = None  # why it did not verify, as an outcome code
+    reason: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
+    names: tuple[str, ...] = ()
+    not_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,8 @@ class TlsDetails(Details):
     not_before: str | None = None
     not_after: str | None = None
     days_left: int | None = None
+    fingerprint: str | None = None  # SHA-256 of the leaf certificate
+    addresses: tuple[AddressTls, ...] = ()  # this address, then the other family's
 
 
 def _first(name: x509.Name, *oids: x509.ObjectIdentifier) -> str | None:
@@ -76,7 +103,17 @@ def certificate_facts(der: bytes, now: dt.datetime) -> TlsDetails:
         not_before=cert.not_valid_before_utc.isoformat(),
         not_after=not_after.isoformat(),
         days_left=(not_after - now).days,
+        fingerprint=fingerprint(der),
     )
+
+
+def fingerprint(der: bytes) -> str:
+    """SHA-256 of a certificate as `openssl x509 -fingerprint -sha256` prints it."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def family_of(ip: str) -> str:
+    return "ipv6" if ipaddress.ip_address(ip).version == 6 else "ipv4"
 
 
 def judge(details: TlsDetails, warning_days: int) -> tuple[Status, str, Params]:
@@ -102,31 +139,151 @@ def _connection_facts(sock: ssl.SSLSocket, base: TlsDetails) -> TlsDetails:
     )
 
 
-def _peek_certificate(session: Session) -> TlsDetails | None:
-    """Fetch the certificate once more without verifying it, to describe the failure."""
+def _open_tls(session: Session, ip: str, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """A new connection to `ip` (an address the tcp check resolved, never a new lookup)
+    and a handshake for the configured name, as the server is configured: implicit TLS,
+    or the protocol's STARTTLS. Each step within its own timeout; the caller closes."""
     t = session.target
-    if session.ip is None:
-        return None
-    sock: socket.socket | None = None
-    adapter = None
+    timeout = session.attempt.begin(Step.TLS_HANDSHAKE)
+    sock = socket.create_connection((ip, t.port), timeout=timeout)
+    session.attempt.track(sock)
     try:
-        timeout = session.attempt.begin(Step.TLS_HANDSHAKE)
-        sock = socket.create_connection((session.ip, t.port), timeout=timeout)
-        session.attempt.track(sock)
         if t.security is Security.TLS:
-            sock = session.toolkit.unverified.wrap_socket(sock, server_hostname=t.hostname)
-        else:
-            adapter = open_adapter(t.protocol, t.hostname, t.port, sock, implicit_tls=False)
-            adapter.starttls(session.toolkit.unverified)
-            sock = adapter.sock
-        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+            session.attempt.begin(Step.TLS_HANDSHAKE, sock)
+            return context.wrap_socket(sock, server_hostname=t.hostname)
+        session.attempt.begin(Step.GREETING, sock)
+        adapter = open_adapter(t.protocol, t.hostname, t.port, sock, implicit_tls=False)
+        session.attempt.begin(Step.CAPABILITIES, sock)
+        if not adapter.starttls_offered(adapter.capabilities()):
+            raise _NoStarttls()
+        session.attempt.begin(Step.STARTTLS, sock)
+        adapter.starttls(context)
+        wrapped = adapter.sock
+        assert isinstance(wrapped, ssl.SSLSocket)
+        session.attempt.track(wrapped)
+        return wrapped
+    except BaseException:
+        _hang_up(sock)
+        raise
+
+
+def _hang_up(sock: socket.socket | None) -> None:
+    """End a side connection now: shutting down ends it even while a protocol library
+    still holds a file on the socket (a plain close would wait for the garbage collector)."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+class _NoStarttls(Exception):
+    """The other family's server does not offer STARTTLS (this one did)."""
+
+
+def _peek_certificate(session: Session, ip: str | None = None) -> TlsDetails | None:
+    """Fetch the certificate once more without verifying it, to describe the failure."""
+    ip = ip or session.ip
+    if ip is None:
+        return None
+    sock: ssl.SSLSocket | None = None
+    try:
+        sock = _open_tls(session, ip, session.toolkit.unverified)
+        der = sock.getpeercert(binary_form=True)
         return certificate_facts(der, dt.datetime.now(dt.UTC)) if der else None
     except Exception:
         return None
     finally:
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.close()
+        _hang_up(sock)
+
+
+# -- the other address family -------------------------------------------------------------
+
+
+def _other_address(session: Session) -> tuple[str, str] | None:
+    """(family, ip) of the host's other family when it accepted TCP too (the tcp checks
+    of this server say which addresses they connected to)."""
+    for result in session.reported:
+        data = result.data
+        if (isinstance(data, TcpDetails) and result.status is Status.OK and data.ip
+                and data.ip != session.ip and data.family in FAMILY_NAMES):
+            return data.family, data.ip
+    return None
+
+
+def _address(family: str, ip: str, facts: TlsDetails | None, code: str | None = None,
+             reason: str | None = None) -> AddressTls:
+    facts = facts or TlsDetails()
+    return AddressTls(
+        family=family, ip=ip, verified=code is None, fingerprint=facts.fingerprint, code=code, reason=reason,
+        subject=facts.subject, issuer=facts.issuer, names=facts.names, not_after=facts.not_after,
+    )
+
+
+def _check_address(session: Session, family: str, ip: str) -> AddressTls:
+    """The main check's handshake again, against another address: same name, same trust."""
+    sock: ssl.SSLSocket | None = None
+    try:
+        sock = _open_tls(session, ip, session.toolkit.tls)
+        der = sock.getpeercert(binary_form=True)
+        return _address(family, ip, certificate_facts(der, dt.datetime.now(dt.UTC)) if der else None)
+    except _NoStarttls:
+        return _address(family, ip, None, "starttls.missing", "STARTTLS not offered")
+    except Exception as exc:
+        failure = failure_for(exc, session.attempt.step)
+        if failure.code.startswith("diag."):  # out of time, or a bug of ours: not the server's
+            return _address(family, ip, None, failure.code, str(failure.params.get("step", "")))
+        facts = None
+        if failure.code.startswith("tls.") and failure.code != "tls.handshake_failed":
+            facts = _peek_certificate(session, ip)
+        return _address(family, ip, facts, failure.code, str(failure.params.get("reason") or failure.code))
+    finally:
+        _hang_up(sock)
+
+
+def _family_params(odd: AddressTls, other: AddressTls) -> Params:
+    return params(
+        family=FAMILY_NAMES[odd.family], ip=odd.ip, record="AAAA" if odd.family == "ipv6" else "A",
+        other_family=FAMILY_NAMES[other.family], other_ip=other.ip,
+        reason=odd.reason, cause=odd.code,
+        not_after=(odd.not_after or "")[:10] or None, other_not_after=(other.not_after or "")[:10] or None,
+        names=", ".join(odd.names) or odd.subject,
+    )
+
+
+def compare(this: AddressTls, other: AddressTls) -> tuple[Status, str, Params] | None:
+    """Do a host's two families serve the same valid certificate? (pure) None when they
+    do, or when it cannot be told: neither verified, or the other was not checked."""
+    if other.code is not None and other.code.startswith("diag."):
+        return None
+    if this.verified and other.verified:
+        if this.fingerprint == other.fingerprint:
+            return None
+        return Status.WARNING, "tls.family_mismatch", _family_params(other, this)
+    if this.verified:
+        return Status.ERROR, "tls.family_failed", _family_params(other, this)
+    if other.verified:
+        return Status.ERROR, "tls.family_failed", _family_params(this, other)
+    return None
+
+
+def _with_other_family(session: Session, result: CheckResult, this: AddressTls) -> CheckResult:
+    """Add the other family's handshake to a TLS result: its facts always, and its verdict
+    when the families disagree (unless this address' verdict is already an error)."""
+    assert isinstance(result.data, TlsDetails)
+    other_at = _other_address(session)
+    if other_at is None:
+        return replace(result, data=replace(result.data, addresses=(this,)))
+    started = Timer()
+    other = _check_address(session, *other_at)
+    details = replace(result.data, addresses=(this, other))
+    duration = result.duration_ms + started.ms
+    verdict = compare(this, other)
+    if verdict is None or (this.verified and result.status is Status.ERROR):
+        return replace(result, data=details, duration_ms=duration)
+    status, code, values = verdict
+    return session.result(STAGE, status, code, values, duration, details)
 
 
 def _failure_params(failure: Failure, facts: TlsDetails | None, hostname: str) -> Params:
@@ -154,7 +311,18 @@ def _failed(session: Session, exc: BaseException, step: Step, timer: Timer, base
     details = replace(facts, ip=base.ip, starttls=base.starttls, starttls_offered=base.starttls_offered) \
         if facts is not None else base
     values = _failure_params(failure, facts, session.target.hostname)
-    return session.result(STAGE, failure.status, failure.code, values, timer.ms, details)
+    result = session.result(STAGE, failure.status, failure.code, values, timer.ms, details)
+    if session.ip is None or failure.code.startswith("diag."):
+        return result
+    reason = str(failure.params.get("reason") or failure.code)
+    return _with_other_family(session, result, _address(family_of(session.ip), session.ip, facts, failure.code, reason))
+
+
+def _verified(session: Session, result: CheckResult) -> CheckResult:
+    """A verified handshake's result, with the other family's handshake added."""
+    if session.ip is None or not isinstance(result.data, TlsDetails):
+        return result
+    return _with_other_family(session, result, _address(family_of(session.ip), session.ip, result.data))
 
 
 def _success(session: Session, sock: ssl.SSLSocket, timer: Timer, base: TlsDetails) -> CheckResult:
@@ -178,7 +346,7 @@ def run_implicit(session: Session) -> tuple[CheckResult, ...]:
         return (_failed(session, exc, Step.TLS_HANDSHAKE, timer, base),)
     session.sock = wrapped
     session.attempt.track(wrapped)
-    return (_success(session, wrapped, timer, base),)
+    return (_verified(session, _success(session, wrapped, timer, base)),)
 
 
 def run_starttls(session: Session) -> tuple[CheckResult, ...]:
@@ -209,7 +377,7 @@ def run_starttls(session: Session) -> tuple[CheckResult, ...]:
         failure = failure_for(exc, Step.CAPABILITIES)
         session.tls_blocker = failure.code
         return (session.result(STAGE, failure.status, failure.code, failure.params, timer.ms, result.data),)
-    return (result,)
+    return (_verified(session, result),)
 
 
 def run_plain(session: Session) -> tuple[CheckResult, ...]:

@@ -97,6 +97,9 @@ class DovecotSpec:
     disable_plaintext_auth: bool = True
     max_userip_connections: int = 10
     users: tuple[MailUser, ...] = DEFAULT_USERS
+    # (listen address, certificate): what that address presents instead of ``cert``, as
+    # when a host's A and AAAA records lead to two servers (Dovecot ``local <ip> { }``).
+    address_certs: tuple[tuple[str, IssuedCert], ...] = ()
 
     def services(self) -> tuple[str, ...]:
         """The listeners this spec opens, in ``SERVICES`` order."""
@@ -327,6 +330,8 @@ class DovecotServer(Service):
                 f"ssl_dh = <{DH_PARAMS}\n"
                 "ssl_min_protocol = TLSv1.2\n"
             )
+            for address, (cert_path, key_path) in spec.address_certs:
+                ssl += f"local {address} {{\n  ssl_cert = <{cert_path}\n  ssl_key = <{key_path}\n}}\n"
         else:
             ssl = "ssl = no\n"
         mailboxes = "\n".join(
@@ -459,3 +464,37 @@ def fault_specs(ca: TestCA) -> dict[str, DovecotSpec]:
                 spec = replace(spec, cert=ca.issue(names), max_userip_connections=1)
         specs[name] = spec
     return specs
+
+
+# name -> (IPv4 loopback address, hostname, which family presents the odd certificate, how).
+# Each also listens on ::1 (other ports): the host name has an A and an AAAA record (zone
+# families.test, see ``split_records``) leading to one Dovecot that presents different
+# certificates per address.
+SPLIT_ADDRESSES: dict[str, tuple[str, str, Literal["ipv4", "ipv6"], Literal["expired", "other"]]] = {
+    "ipv4_expired": ("127.0.0.21", "v4expired.families.test", "ipv4", "expired"),
+    "ipv6_expired": ("127.0.0.22", "v6expired.families.test", "ipv6", "expired"),
+    "ipv4_other": ("127.0.0.23", "v4other.families.test", "ipv4", "other"),
+}
+
+
+def split_specs(ca: TestCA) -> dict[str, DovecotSpec]:
+    """Hosts whose IPv4 and IPv6 addresses present different certificates for the same
+    name: one trusted certificate on one family, and on the other an expired one
+    (``*_expired``) or another trusted, valid one (``*_other``, like a server renewed
+    on one address only)."""
+    specs: dict[str, DovecotSpec] = {}
+    for name, (ip, hostname, odd_family, how) in SPLIT_ADDRESSES.items():
+        good = ca.issue([hostname])
+        odd = ca.expired([hostname]) if how == "expired" else ca.issue([hostname])
+        odd_address = ip if odd_family == "ipv4" else "::1"
+        specs[name] = DovecotSpec(
+            name=f"split-{name}", listen=(ip, "::1"), hostname=hostname, cert=good,
+            address_certs=((odd_address, odd),),
+        )
+    return specs
+
+
+def split_records() -> str:
+    """The families.test zone: A and AAAA (::1) for each split host."""
+    return "\n".join(f"{host.split('.')[0]} A {ip}\n{host.split('.')[0]} AAAA ::1"
+                     for ip, host, _family, _how in SPLIT_ADDRESSES.values())

@@ -205,7 +205,8 @@ class Session:
     logged_in: bool = False
     login_blocker: tuple[str, Params] | None = None
     facts: dict[str, object] = field(default_factory=dict)
-    reported: list[CheckResult] = field(default_factory=list)  # this server's results so far
+    # (family, ip) of the host's other address family when it accepted TCP too (set by tcp).
+    other_address: tuple[str, str] | None = None
 
     def result(
         self,
@@ -222,7 +223,7 @@ class Session:
         check_id = f"{t.protocol}-{name}" if stage.account else f"{t.prefix}-{name}"
         merged = dict(params(host=t.hostname, port=t.port, protocol=str(t.protocol)))
         merged.update(values or {})
-        result = CheckResult(
+        return CheckResult(
             id=check_id,
             kind=stage.kind,
             status=status,
@@ -235,8 +236,6 @@ class Session:
             duration_ms=duration_ms,
             data=data,  # type: ignore[arg-type]
         )
-        self.reported.append(result)  # later checks read earlier ones (tls: the tcp addresses)
-        return result
 
     def blocker(self, need: Need) -> tuple[str, Params] | None:
         """Why a stage that needs `need` cannot run here, as a skip code whose

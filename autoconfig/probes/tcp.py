@@ -184,6 +184,8 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     for outcome in outcomes.values():
         if outcome.sock is not None and outcome is not chosen:
             outcome.sock.close()
+            if outcome.ip is not None:
+                session.other_address = (outcome.family, outcome.ip)  # tls shakes hands there too
     if chosen is not None:
         session.sock, session.ip = chosen.sock, chosen.ip
     return tuple(

@@ -38,7 +38,6 @@ from .base import (
 )
 from .clients import open_adapter
 from .session import Need, Session, Stage
-from .tcp import TcpDetails
 
 WEAK_PROTOCOLS = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"})
 MAX_NAMES = 8
@@ -202,14 +201,11 @@ def _peek_certificate(session: Session, ip: str | None = None) -> TlsDetails | N
 
 
 def _other_address(session: Session) -> tuple[str, str] | None:
-    """(family, ip) of the host's other family when it accepted TCP too (the tcp checks
-    of this server say which addresses they connected to)."""
-    for result in session.reported:
-        data = result.data
-        if (isinstance(data, TcpDetails) and result.status is Status.OK and data.ip
-                and data.ip != session.ip and data.family in FAMILY_NAMES):
-            return data.family, data.ip
-    return None
+    """(family, ip) of the host's other family when it accepted TCP too."""
+    other = session.other_address
+    if other is None or other[1] == session.ip or other[0] not in FAMILY_NAMES:
+        return None
+    return other
 
 
 def _address(family: str, ip: str, facts: TlsDetails | None, code: str | None = None,

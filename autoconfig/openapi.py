@@ -166,7 +166,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get", "/mobileconfig", "Apple configuration profile", "clients",
         description="Signed (CMS, DER) when the provider has a signing certificate.",
-        parameters=(EMAIL, Param("protocol", "imap or pop3"), Param("name", "account name shown"),
+        parameters=(EMAIL,
+                    Param("protocol", "the incoming protocol (default: the provider's preferred)",
+                          schema={"type": "string", "enum": ["imap", "pop3"]}),
+                    Param("name", "account name shown"),
                     Param("lang", "it or en")),
         responses={200: Reply("the profile", {"type": "string", "format": "binary"},
                               "application/x-apple-aspen-config"),

@@ -20,6 +20,7 @@ from tests.diagnostics_helpers import address_records, by_id, diagnose, dovecot_
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import ALICE, SPLIT_ADDRESSES, DovecotServer, split_records, split_specs
+from tests.support.fixtures import serve_dovecots
 
 ZONE = "families.test"
 TLS_SERVICES = ("imaps", "imap", "pop3s", "pop3", "submissions", "submission")
@@ -30,21 +31,10 @@ PROTOCOL_OF = {"imaps": "imap", "imap": "imap", "pop3s": "pop3", "pop3": "pop3",
 @pytest.fixture(scope="module")
 def split_hosts(test_ca: TestCA, dns_server: KnotServer) -> Iterator[dict[str, DovecotServer]]:
     """The split Dovecots, booted together, and their zone; fails loudly, never skips."""
-    servers = {name: DovecotServer(spec) for name, spec in split_specs(test_ca).items()}
-    try:
-        for server in servers.values():
-            server.launch()
-        for server in servers.values():
-            server.wait_ready()
-    except Exception as exc:
-        for server in servers.values():
-            server.stop()
-        pytest.fail(f"Dovecot (split instances) could not start: {type(exc).__name__}: {exc}", pytrace=False)
-    dns_server.set_zone(ZONE, split_records())
-    yield servers
-    dns_server.remove_zone(ZONE)
-    for server in servers.values():
-        server.stop()
+    for servers in serve_dovecots("Dovecot (split instances)", split_specs(test_ca)):
+        dns_server.set_zone(ZONE, split_records())
+        yield servers
+        dns_server.remove_zone(ZONE)
 
 
 def _diagnose(instance: DovecotServer, hostname: str, test_ca: TestCA, dns_server: KnotServer, tmp_path: Path,

@@ -7,7 +7,7 @@ with its own log: the tests never skip for a missing server.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
-from tests.support.dovecot import DovecotServer, fault_specs, healthy_spec
+from tests.support.dovecot import DovecotServer, DovecotSpec, fault_specs, healthy_spec
 from tests.support.process import Service
 from tests.support.redis import RedisServer
 from tests.support.silent import CountingServer, GarbageServer, SilentServer
@@ -92,7 +92,13 @@ def dovecot_healthy(test_ca: TestCA) -> Iterator[DovecotServer]:
 @pytest.fixture(scope="session")
 def dovecot_faults(test_ca: TestCA) -> Iterator[DovecotFaults]:
     """All fault instances, booted together (about as fast as booting one)."""
-    servers = {name: DovecotServer(spec) for name, spec in fault_specs(test_ca).items()}
+    for servers in serve_dovecots("Dovecot (fault instances)", fault_specs(test_ca)):
+        yield DovecotFaults(servers)
+
+
+def serve_dovecots(what: str, specs: Mapping[str, DovecotSpec]) -> Iterator[dict[str, DovecotServer]]:
+    """Boot several Dovecots together for a fixture; fail loudly if one cannot start."""
+    servers = {name: DovecotServer(spec) for name, spec in specs.items()}
     try:
         for server in servers.values():
             server.launch()
@@ -101,8 +107,8 @@ def dovecot_faults(test_ca: TestCA) -> Iterator[DovecotFaults]:
     except Exception as exc:
         for server in servers.values():
             server.stop()
-        _fail("Dovecot (fault instances)", exc)
-    yield DovecotFaults(servers)
+        _fail(what, exc)
+    yield servers
     for server in servers.values():
         server.stop()
 

@@ -41,6 +41,8 @@ from tests.support.dovecot import (
     DovecotServer,
 )
 from tests.support.fixtures import DovecotFaults
+from tests.support.ports import free_ports
+from tests.support.process import ServerStartError
 from tests.support.redis import RedisServer
 from tests.support.silent import CountingServer, GarbageServer, SilentServer
 
@@ -419,3 +421,39 @@ def test_counting_server_counts(counting_server: CountingServer) -> None:
     with socket.create_connection(counting_server.address, timeout=3) as sock:
         assert sock.recv(1) == b""
     assert counting_server.connections == 1
+
+
+# -- a port taken between picking and binding ---------------------------------------------
+
+
+@contextlib.contextmanager
+def _taken_ports(count: int) -> Iterator[list[int]]:
+    """Ports on 127.0.0.1 held by listening sockets of this test (another server's, say)."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            sock.listen()
+            ports.append(sock.getsockname()[1])
+        yield ports
+
+
+def test_a_server_whose_port_was_taken_starts_again_on_a_fresh_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a port that another server takes after ours picked it
+    with _taken_ports(1) as [taken]:
+        picks = iter([[taken]])
+        monkeypatch.setattr("tests.support.redis.free_ports", lambda *a, **k: next(picks, None) or free_ports(1))
+        # When Redis starts
+        with RedisServer() as server:
+            # Then it came up on another port, and answers there
+            assert server.port != taken
+            assert redis.Redis(host=server.host, port=server.port).ping()
+
+
+def test_a_server_that_cannot_bind_fails_with_its_own_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    with _taken_ports(3) as taken:
+        picks = iter([[port] for port in taken])
+        monkeypatch.setattr("tests.support.redis.free_ports", lambda *a, **k: next(picks))
+        with pytest.raises(ServerStartError, match="in use"):
+            RedisServer().start()

@@ -25,7 +25,7 @@ import dns.rcode
 import dns.rdatatype
 
 from tests.support.ports import accepts, free_ports
-from tests.support.process import ManagedProcess, ServerStartError, Service, tail
+from tests.support.process import ManagedProcess, PortedService, tail
 
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
@@ -38,7 +38,7 @@ def _origin(origin: str) -> str:
     return dns.name.from_text(origin).to_text(omit_final_dot=True).lower()
 
 
-class KnotServer(Service):
+class KnotServer(PortedService):
     """Knot DNS serving the zones given to ``set_zone``; a context manager.
 
     ``nameserver`` is ``"127.0.0.1:PORT"``, the form of our config's ``[dns] nameservers``.
@@ -69,29 +69,21 @@ class KnotServer(Service):
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start knotd and wait until it answers queries (fresh port on a bind clash)."""
-        started = time.monotonic()
+    def _launch(self) -> ManagedProcess:
         for sub in ("run", "db", "zones"):
             (self.dir / sub).mkdir(exist_ok=True)
-        try:
-            for attempt in range(3):
-                self.port = free_ports(1, (self.host,), udp=True)[0]
-                self._write_config()
-                self._process = ManagedProcess([KNOTD, "-c", self.config_path], self.output_path)
-                if self._wait_answering(time.monotonic() + START_TIMEOUT_S):
-                    self.startup_s = time.monotonic() - started
-                    return
-                self._process.stop()
-                self._process = None
-                if attempt < 2 and "in use" in self._logs():
-                    continue
-                raise ServerStartError(
-                    f"knotd did not answer on {self.nameserver} within {START_TIMEOUT_S:.0f}s.\n{self._logs()}"
-                )
-        except BaseException:
-            self.stop()
-            raise
+        self.port = free_ports(1, (self.host,), udp=True)[0]
+        self._write_config()
+        return ManagedProcess([KNOTD, "-c", self.config_path], self.output_path)
+
+    def _ready(self) -> bool:
+        return self._wait_answering(time.monotonic() + START_TIMEOUT_S)
+
+    def _log_text(self) -> str:
+        return self._logs()
+
+    def _start_failure(self) -> str:
+        return f"knotd did not answer on {self.nameserver} within {START_TIMEOUT_S:.0f}s.\n{self._logs()}"
 
     def stop(self) -> None:
         if self._process is not None:

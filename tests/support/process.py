@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +40,47 @@ class Service:
 
 class ServerStartError(RuntimeError):
     """A test server did not come up; the message holds its log tail."""
+
+
+class PortedService(Service):
+    """A server on a free port picked at start: if another test's server takes that port
+    before ours binds it, the start is tried again on a fresh one (three times in all)."""
+
+    ATTEMPTS = 3
+    _process: ManagedProcess | None
+    startup_s: float
+
+    def _launch(self) -> ManagedProcess:
+        """Pick the port, write what the server needs, start it."""
+        raise NotImplementedError
+
+    def _ready(self) -> bool:
+        """Wait until it answers (False: it did not in time, or it died)."""
+        raise NotImplementedError
+
+    def _log_text(self) -> str:
+        raise NotImplementedError
+
+    def _start_failure(self) -> str:
+        """Why it did not start, with its log."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        started = time.monotonic()
+        try:
+            for attempt in range(self.ATTEMPTS):
+                self._process = self._launch()
+                if self._ready():
+                    self.startup_s = time.monotonic() - started
+                    return
+                self._process.stop()
+                self._process = None
+                if attempt < self.ATTEMPTS - 1 and "in use" in self._log_text():
+                    continue
+                raise ServerStartError(self._start_failure())
+        except BaseException:
+            self.stop()
+            raise
 
 
 def tail(path: Path, lines: int = 80) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import tomli_w
 
 from tests.support.ports import free_ports
-from tests.support.process import ManagedProcess, ServerStartError, Service, tail
+from tests.support.process import ManagedProcess, PortedService, tail
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
@@ -37,7 +37,7 @@ def write_config(raw: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
-class ServiceProcess(Service):
+class ServiceProcess(PortedService):
     """``gunicorn -c deploy/gunicorn.conf.py 'autoconfig:create_app()'`` on 127.0.0.1:<free port>."""
 
     def __init__(
@@ -59,6 +59,7 @@ class ServiceProcess(Service):
         self.host = host
         self.log_level = log_level
         self.port = 0
+        self.startup_s = 0.0
         self.dir = Path(tempfile.mkdtemp(prefix="autoconfig-gunicorn-"))
         self.log_path = self.dir / "gunicorn.log"
         self.metrics_dir = self.dir / "metrics"
@@ -88,24 +89,21 @@ class ServiceProcess(Service):
             *self.extra_args, APP,
         ]
 
-    def start(self) -> None:
-        try:
-            for attempt in range(3):
-                self.port = free_ports(1, (self.host,))[0]
-                self._process = ManagedProcess(self.argv(), self.log_path)
-                if self._wait_ready():
-                    return
-                self._process.stop()
-                self._process = None
-                if attempt < 2 and "Address already in use" in tail(self.log_path):
-                    continue
-                raise ServerStartError(
-                    f"gunicorn did not answer /healthz on {self.url} within {START_TIMEOUT_S:.0f}s."
-                    f"\n--- {self.log_path} ---\n{tail(self.log_path)}"
-                )
-        except BaseException:
-            self.stop()
-            raise
+    def _launch(self) -> ManagedProcess:
+        self.port = free_ports(1, (self.host,))[0]
+        return ManagedProcess(self.argv(), self.log_path)
+
+    def _ready(self) -> bool:
+        return self._wait_ready()
+
+    def _log_text(self) -> str:
+        return tail(self.log_path)
+
+    def _start_failure(self) -> str:
+        return (
+            f"gunicorn did not answer /healthz on {self.url} within {START_TIMEOUT_S:.0f}s."
+            f"\n--- {self.log_path} ---\n{tail(self.log_path)}"
+        )
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tests.support.ports import free_ports
-from tests.support.process import ManagedProcess, ServerStartError, Service, tail
+from tests.support.process import ManagedProcess, PortedService, tail
 
 REDIS_SERVER = "/usr/bin/redis-server"
 START_TIMEOUT_S = 10.0
@@ -28,7 +28,7 @@ def _ping(host: str, port: int) -> bool:
         return False
 
 
-class RedisServer(Service):
+class RedisServer(PortedService):
     """``redis-server`` on ``host`` at a free port; ``.url`` is ``redis://HOST:PORT/0``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -46,40 +46,36 @@ class RedisServer(Service):
     def __repr__(self) -> str:
         return f"RedisServer({self.url})"
 
-    def start(self) -> None:
-        started = time.monotonic()
-        try:
-            for attempt in range(3):
-                self.port = free_ports(1, (self.host,))[0]
-                options = {
-                    "bind": self.host,
-                    "port": str(self.port),
-                    "save": "",  # no RDB snapshots
-                    "appendonly": "no",
-                    "dir": str(self.dir),
-                    "daemonize": "no",
-                    "logfile": "",  # stdout, which goes to log_path
-                }
-                argv = [REDIS_SERVER, *(a for k, v in options.items() for a in (f"--{k}", v))]
-                self._process = ManagedProcess(argv, self.log_path)
-                deadline = time.monotonic() + START_TIMEOUT_S
-                while time.monotonic() < deadline and self._process.alive():
-                    if _ping(self.host, self.port):
-                        self.startup_s = time.monotonic() - started
-                        return
-                    time.sleep(0.05)
-                self._process.stop()
-                self._process = None
-                if attempt < 2 and "Address already in use" in tail(self.log_path):
-                    continue
-                raise ServerStartError(
-                    f"redis-server did not answer PING on {self.host}:{self.port} "
-                    f"within {START_TIMEOUT_S:.0f}s.\n"
-                    f"--- {self.log_path} ---\n{tail(self.log_path)}"
-                )
-        except BaseException:
-            self.stop()
-            raise
+    def _launch(self) -> ManagedProcess:
+        self.port = free_ports(1, (self.host,))[0]
+        options = {
+            "bind": self.host,
+            "port": str(self.port),
+            "save": "",  # no RDB snapshots
+            "appendonly": "no",
+            "dir": str(self.dir),
+            "daemonize": "no",
+            "logfile": "",  # stdout, which goes to log_path
+        }
+        argv = [REDIS_SERVER, *(a for k, v in options.items() for a in (f"--{k}", v))]
+        return ManagedProcess(argv, self.log_path)
+
+    def _ready(self) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and self._process is not None and self._process.alive():
+            if _ping(self.host, self.port):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _log_text(self) -> str:
+        return tail(self.log_path)
+
+    def _start_failure(self) -> str:
+        return (
+            f"redis-server did not answer PING on {self.host}:{self.port} within {START_TIMEOUT_S:.0f}s.\n"
+            f"--- {self.log_path} ---\n{tail(self.log_path)}"
+        )
 
     def stop(self) -> None:
         if self._process is not None:

@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from flask import Flask
-from werkzeug.exceptions import HTTPException
 from werkzeug.http import quote_etag
 
 from ..settings import settings_for_address
 from .clients import CACHE_HEADERS, HANDED_OVER, THUNDERBIRD_PATHS, XML_CONTENT_TYPE, thunderbird_answer
-from .limits import BUCKET_VERDICT, SETUP_BUCKET, BucketFull, SetupBucket, client_key_for
+from .limits import BUCKET_VERDICT, SETUP_BUCKET, BucketFull, SetupBucket, client_key_for, endpoint_for
 from .observability import ENDPOINT_KEY
 
 if TYPE_CHECKING:
@@ -46,14 +45,9 @@ class ThunderbirdFastPath:
         self.app = app
         self.services: Services = flask_app.extensions["autoconfig"]
         self.bucket: SetupBucket = flask_app.extensions[SETUP_BUCKET]
-        adapter = flask_app.url_map.bind("localhost")
-        self.endpoints: dict[str, str] = {}
-        for path in THUNDERBIRD_PATHS:
-            try:
-                endpoint, _ = adapter.match(path, method="GET")
-            except HTTPException:
-                continue
-            self.endpoints[path] = str(endpoint)
+        self.endpoints: dict[str, str] = {
+            path: endpoint for path in THUNDERBIRD_PATHS if (endpoint := endpoint_for(flask_app, "GET", path))
+        }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         endpoint = self.endpoints.get(environ.get("PATH_INFO", ""))

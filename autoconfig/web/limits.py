@@ -137,7 +137,8 @@ def storage_status(app: Flask) -> str:
         return "unreachable"
 
 
-def _endpoint_for(app: Flask, method: str, path: str) -> str | None:
+def endpoint_for(app: Flask, method: str, path: str) -> str | None:
+    """The endpoint that serves `method path` in this app, or None."""
     adapter = app.url_map.bind("localhost")
     try:
         endpoint, _ = adapter.match(path, method=method)
@@ -283,7 +284,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, _refused)
 
-    diagnostics = _endpoint_for(app, *DIAGNOSTICS)
+    diagnostics = endpoint_for(app, *DIAGNOSTICS)
     _drop_request_hooks(app, limiter)
     if diagnostics is not None:
         _attach(
@@ -294,7 +295,7 @@ def init_app(app: Flask) -> None:
                 methods=["POST"], exempt_when=lambda: not account_key(),
             ),
         )
-    endpoints = {_endpoint_for(app, method, path) for method, path in AUTOCONFIG_ROUTES}
+    endpoints = {endpoint_for(app, method, path) for method, path in AUTOCONFIG_ROUTES}
     app.extensions[SETUP_BUCKET] = SetupBucket(
         options.autoconfig_per_ip,
         frozenset(e for e in endpoints if e is not None and e != diagnostics),

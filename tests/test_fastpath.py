@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from autoconfig import create_app
-from autoconfig.web.fastpath import ThunderbirdFastPath
 from tests.conftest import ConfigFactory, base_raw
+from tests.support.apps import without_fast_path
 from tests.support.dns_cases import hoster_config
 from tests.support.silent_dns import SilentNameserver
 from tests.test_observability import value
@@ -42,15 +42,6 @@ QUERIES = [
     "emailaddress=%ff%fe@example.com",
     "emailaddress=" + "a" * 5000 + "@example.com",
 ]
-
-
-def without_fast_path(app: Flask) -> Flask:
-    """The same app with the fast path unhooked: every request reaches the Flask view."""
-    layer = app.wsgi_app
-    while not isinstance(getattr(layer, "app", None), ThunderbirdFastPath):
-        layer = layer.app  # type: ignore[attr-defined]
-    layer.app = layer.app.app  # type: ignore[attr-defined]
-    return app
 
 
 def comparable(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -15,8 +15,8 @@ import os
 from flask import Flask, Response
 
 from autoconfig import create_app
-from autoconfig.web.fastpath import ThunderbirdFastPath
 from autoconfig.web.limits import SETUP_BUCKET, SetupBucket
+from tests.support.apps import without_fast_path
 
 PATH = "/mail/config-v1.1.xml"
 STACK_PATH = "/bench/constant.xml"
@@ -46,9 +46,4 @@ def create_stack_app() -> Flask:
 
 
 def create_view_app() -> Flask:
-    app = create_app()
-    layer = app.wsgi_app
-    while not isinstance(getattr(layer, "app", None), ThunderbirdFastPath):
-        layer = layer.app  # type: ignore[attr-defined]
-    layer.app = layer.app.app  # type: ignore[attr-defined]
-    return app
+    return without_fast_path(create_app())

@@ -200,14 +200,6 @@ def _peek_certificate(session: Session, ip: str | None = None) -> TlsDetails | N
 # -- the other address family -------------------------------------------------------------
 
 
-def _other_address(session: Session) -> tuple[str, str] | None:
-    """(family, ip) of the host's other family when it accepted TCP too."""
-    other = session.other_address
-    if other is None or other[1] == session.ip or other[0] not in FAMILY_NAMES:
-        return None
-    return other
-
-
 def _address(family: str, ip: str, facts: TlsDetails | None, code: str | None = None,
              reason: str | None = None) -> AddressTls:
     facts = facts or TlsDetails()
@@ -268,7 +260,7 @@ def _with_other_family(session: Session, result: CheckResult, this: AddressTls) 
     """Add the other family's handshake to a TLS result: its facts always, and its verdict
     when the families disagree (unless this address' verdict is already an error)."""
     assert isinstance(result.data, TlsDetails)
-    other_at = _other_address(session)
+    other_at = session.other_address
     if other_at is None:
         return replace(result, data=replace(result.data, addresses=(this,)))
     started = Timer()

@@ -174,7 +174,7 @@ class RequestObserver:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
-        state = _Exchange(self, environ, request_id, started, token)
+        state = _Exchange(self.metrics, environ, request_id, started, token)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers.append((REQUEST_ID_HEADER, request_id))
@@ -194,13 +194,13 @@ class RequestObserver:
 class _Exchange:
     """One request on its way through the middleware, until it is recorded."""
 
-    __slots__ = ("counter", "environ", "observer", "request_id", "sized", "started", "status", "token")
+    __slots__ = ("counter", "environ", "metrics", "request_id", "sized", "started", "status", "token")
 
     def __init__(
-        self, observer: RequestObserver, environ: WSGIEnvironment, request_id: str, started: float,
+        self, metrics: Metrics, environ: WSGIEnvironment, request_id: str, started: float,
         token: Token[str | None],
     ) -> None:
-        self.observer = observer
+        self.metrics = metrics
         self.environ = environ
         self.request_id = request_id
         self.started = started
@@ -241,7 +241,7 @@ class _Exchange:
         method: str = environ.get("REQUEST_METHOD", "")
         if method not in KNOWN_METHODS:
             method = "other"
-        m = self.observer.metrics
+        m = self.metrics
         try:
             m.count(endpoint, method, status, duration)
             if self.counter is not None:

@@ -39,10 +39,21 @@ def main() -> None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def serve(config_file: str | None, host: str, port: int) -> None:
     """Run the development server (use gunicorn in production)."""
+    from werkzeug.serving import WSGIRequestHandler
+
     from . import create_app
+    from .logs import configure
+
+    class AppLogsRequests(WSGIRequestHandler):
+        """The app writes each request's access line itself, as under gunicorn; werkzeug's
+        own line would add the query string, which holds customers' addresses."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
 
     app = create_app(_load(config_file))
-    app.run(host=host, port=port, threaded=True)
+    configure()
+    app.run(host=host, port=port, threaded=True, request_handler=AppLogsRequests)
 
 
 @main.command("check-config")

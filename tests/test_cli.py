@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -45,15 +46,17 @@ def test_render_reads_the_config_named_by_the_environment(tmp_path: Path) -> Non
     assert "<hostname>imap.cliente.example</hostname>" in result.output
 
 
-def test_serve_runs_the_demo_configuration_out_of_the_box() -> None:
+def test_serve_runs_the_demo_configuration_out_of_the_box(tmp_path: Path) -> None:
     # Given a free loopback port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "AUTOCONFIG_CONFIG"}
     # When an admin runs `autoconfig serve` without any configuration
-    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
     try:
         url = f"http://127.0.0.1:{port}/mail/config-v1.1.xml?emailaddress=mario.rossi@example.com"
         deadline = time.monotonic() + 15
@@ -70,3 +73,8 @@ def test_serve_runs_the_demo_configuration_out_of_the_box() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    # and the request is logged as under gunicorn: a JSON access line, without the address
+    log_text = log_path.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in log_text.splitlines() if line.startswith("{")]
+    assert any(e["logger"] == "autoconfig.access" and e["path"] == "/mail/config-v1.1.xml" for e in lines), log_text
+    assert "mario.rossi" not in log_text

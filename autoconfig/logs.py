@@ -125,6 +125,16 @@ _EXTRA_SKIP = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) |
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
+# Terminal escape sequences (colours, cursor moves): werkzeug colours its banner whenever the
+# root logger has a handler, and a log line is read by machines, not terminals.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])?")
+
+
+def plain(text: str) -> str:
+    """`text` without terminal escape sequences."""
+    return _ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
+
+
 def _json_line(entry: dict[str, Any]) -> str:
     try:
         return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -162,7 +172,7 @@ class JsonFormatter(logging.Formatter):
             "time": self.utc_time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": message,
+            "message": plain(message),
         }
         request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id:
@@ -174,7 +184,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exception"] = record.exc_text
+            entry["exception"] = plain(record.exc_text)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         if not getattr(record, REDACTED_MARK, False):  # a handler without the filter

@@ -78,3 +78,6 @@ def test_serve_runs_the_demo_configuration_out_of_the_box(tmp_path: Path) -> Non
     lines = [json.loads(line) for line in log_text.splitlines() if line.startswith("{")]
     assert any(e["logger"] == "autoconfig.access" and e["path"] == "/mail/config-v1.1.xml" for e in lines), log_text
     assert "mario.rossi" not in log_text
+    # and werkzeug's coloured banner reaches the JSON without terminal escape codes
+    assert any("development server" in e["message"] for e in lines), log_text
+    assert "\\u001b" not in log_text and "\x1b" not in log_text

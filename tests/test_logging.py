@@ -153,3 +153,18 @@ def test_production_logging_config_routes_gunicorn_and_the_app_through_the_json_
     assert config["loggers"]["gunicorn.error"]["handlers"] == ["json"]
     assert config["handlers"]["json"]["filters"] == ["redact"]
     assert config["disable_existing_loggers"] is False
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("\x1b[31m\x1b[1mWARNING: This is a development server.\x1b[0m", "WARNING: This is a development server."),
+        ("\x1b]8;;https://example.com\x07link\x1b]8;;\x07 text", "link text"),
+        ("plain words stay", "plain words stay"),
+    ],
+)
+def test_log_lines_carry_no_terminal_colour_codes(logs: Captured, written: str, read: str) -> None:
+    # werkzeug colours its banner whenever the root logger has a handler; machines read these lines
+    logging.getLogger("werkzeug").warning(written)
+    assert "\\u001b" not in logs.text and "\x1b" not in logs.text
+    assert logs.entries()[-1]["message"] == read

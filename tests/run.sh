@@ -11,11 +11,13 @@ while read -r pkg; do
 done < tests/debian-packages.txt
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
+    # Postfix's installer asks how to send mail; the tests run their own, so: none.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # Debian starts these daemons on install; the tests run their own on loopback.
-for svc in dovecot knot redis-server nginx; do
+for svc in dovecot knot redis-server nginx postfix; do
     systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done
 

@@ -19,8 +19,8 @@ from autoconfig.model import Config
 pytest_plugins = ["tests.support.fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-REFERENCE = SHARED / "reference"
+# Everything the tests read lives in the repository (public samples and schemas, see data/README.md).
+DATA = Path(__file__).resolve().parent / "data"
 
 BASE: dict[str, Any] = {
     "service": {

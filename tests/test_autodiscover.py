@@ -22,9 +22,9 @@ from flask.testing import FlaskClient
 
 from autoconfig import create_app
 from autoconfig.formats import autodiscover
-from tests.conftest import REFERENCE, ConfigFactory, base_raw
+from tests.conftest import DATA, ConfigFactory, base_raw
 
-SAMPLES = REFERENCE / "autodiscover"
+SAMPLES = DATA / "autodiscover"
 NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 OUTLOOK_2006 = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006"

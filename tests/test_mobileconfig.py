@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from autoconfig import create_app
 from autoconfig.cli import main
 from autoconfig.formats import mobileconfig
-from tests.conftest import REFERENCE, ConfigFactory, base_raw
+from tests.conftest import DATA, ConfigFactory, base_raw
 
-APPLE = REFERENCE / "apple"
+APPLE = DATA / "apple"
 TYPES: dict[str, type | tuple[type, ...]] = {
     "<string>": str,
     "<integer>": int,

@@ -10,9 +10,9 @@ from lxml import etree
 
 from autoconfig import create_app
 from autoconfig.config import build_config
-from tests.conftest import REFERENCE, base_raw
+from tests.conftest import DATA, base_raw
 
-RNG = REFERENCE / "ispdb" / "draft-ietf-mailmaint-autoconfig.rng"
+RNG = DATA / "ispdb" / "draft-ietf-mailmaint-autoconfig.rng"
 PATHS = ["/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml"]
 
 
@@ -166,6 +166,6 @@ def test_unknown_domain_is_404_and_bad_address_is_400(client: FlaskClient) -> No
 
 def test_reference_ispdb_samples_validate_so_the_schema_check_is_meaningful() -> None:
     rng = schema()
-    assert rng.validate(etree.parse(str(REFERENCE / "ispdb" / "web.de.xml")))
+    assert rng.validate(etree.parse(str(DATA / "ispdb" / "web.de.xml")))
     broken = etree.fromstring(b'<clientConfig><emailProvider id="x"><port>abc</port></emailProvider></clientConfig>')
     assert not rng.validate(broken)

@@ -89,9 +89,9 @@ def render(
     """Print what a client would receive for EMAIL (mobileconfig: signed when configured)."""
     from .directory import Directory
     from .formats import autodiscover, mobileconfig, thunderbird
+    from .lookup import settings_for_address
     from .model import Protocol
     from .resolver import make_resolver
-    from .settings import settings_for_address
     from .signing import load_signers
 
     config = _load(config_file)

@@ -13,12 +13,12 @@ import dns.resolver
 
 from .advice import Answers, Facts, recommend
 from .directory import Directory
+from .lookup import settings_for_address
 from .messages import words
 from .model import Config, Protocol, Settings, Status
 from .probes import DnsJob, Run, Secret, Toolkit, plan
 from .probes.base import CheckResult
 from .schemas.advice import explain
-from .settings import settings_for_address
 
 
 @dataclass(frozen=True)

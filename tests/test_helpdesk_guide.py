@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from autoconfig import docs_gen
 from autoconfig.config import load_config
 from autoconfig.directory import Directory
+from autoconfig.lookup import settings_for_address
 from autoconfig.messages import CATALOGUE, LANGUAGES, Text
 from autoconfig.model import Status
 from autoconfig.probes import _planned_ids, plan, stages_for
 from autoconfig.probes.base import Kind
 from autoconfig.resolver import make_resolver
-from autoconfig.settings import settings_for_address
 from tests.conftest import REPO
 
 GUIDE = REPO / "docs" / "helpdesk-guide.md"

@@ -22,8 +22,8 @@ from autoconfig import create_app
 from autoconfig.cli import main
 from autoconfig.errors import ConfigError
 from autoconfig.formats import mobileconfig
+from autoconfig.lookup import settings_for_address
 from autoconfig.model import MobileConfigOptions
-from autoconfig.settings import settings_for_address
 from autoconfig.signing import check_signing_material, inspect, load_signers
 from tests.conftest import ConfigFactory, base_raw
 from tests.support.ca import SigningCert, TestCA

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from ..lookup import settings_for_address
 from ..model import Settings
 from ..services import Services
-from ..settings import settings_for_address
 
 MAX_BODY = 64 * 1024
 

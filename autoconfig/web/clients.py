@@ -6,10 +6,10 @@ from flask import Blueprint, Response, request
 
 from ..errors import InvalidInput
 from ..formats import thunderbird
+from ..lookup import settings_for_domain
 from ..memo import body_and_etag
 from ..model import Settings
 from ..services import Services
-from ..settings import settings_for_domain
 from . import services, settings_for
 
 bp = Blueprint("clients", __name__)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from flask import Flask
 from werkzeug.http import quote_etag
 
-from ..settings import settings_for_address
+from ..lookup import settings_for_address
 from .clients import CACHE_HEADERS, HANDED_OVER, THUNDERBIRD_PATHS, XML_CONTENT_TYPE, thunderbird_answer
 from .limits import BUCKET_VERDICT, SETUP_BUCKET, BucketFull, SetupBucket, client_key_for, endpoint_for
 from .observability import ENDPOINT_KEY

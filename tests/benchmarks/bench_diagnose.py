@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from autoconfig.diagnose import DiagnosisRequest, Diagnostician
+from autoconfig.lookup import settings_for_address
 from autoconfig.probes import DnsJob, Run, Secret, plan
-from autoconfig.settings import settings_for_address
 from tests.diagnostics_helpers import HOST, SERVICES, dovecot_servers, make, publish_example_zone, raw_config, server
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer

@@ -11,7 +11,6 @@ from .model import Config
 from .services import Services
 
 __version__ = "1.0.0"
-EXTENSION = "autoconfig"
 
 
 def _template_folder() -> str:
@@ -23,10 +22,11 @@ def _template_folder() -> str:
 def create_app(config: Config | str | Path | None = None) -> Flask:
     """Build the WSGI app; without an argument read the file AUTOCONFIG_CONFIG names (or the demo)."""
     from .web import init_app
+    from .web.context import install
 
     if not isinstance(config, Config):
         config = load_config(config if config is not None else config_path_from_env())
     app = Flask(__name__, template_folder=_template_folder())
-    app.extensions[EXTENSION] = Services.build(config)
+    install(app, Services.build(config))
     init_app(app)
     return app

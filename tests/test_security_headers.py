@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from flask.testing import FlaskClient
 
-from autoconfig.web import MAX_BODY
+from autoconfig.web.context import MAX_BODY
 
 
 def _csp(header: str) -> dict[str, str]:

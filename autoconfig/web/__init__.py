@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
-from ..lookup import settings_for_address
-from ..model import Settings
-from ..services import Services
-
-MAX_BODY = 64 * 1024
-
-
-def services() -> Services:
-    return current_app.extensions["autoconfig"]  # type: ignore[no-any-return]
-
-
-def settings_for(raw: str | None) -> Settings:
-    """The settings for a typed address, through this app's directory and memo."""
-    app_services = services()
-    return settings_for_address(app_services.directory, raw, app_services.memo)
+from .context import MAX_BODY, services
 
 
 def init_app(app: Flask) -> None:
@@ -69,4 +55,4 @@ def _wrap_middleware(app: Flask) -> None:
     app.wsgi_app = fastpath.ThunderbirdFastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     app.wsgi_app = observability.RequestObserver(app.wsgi_app, observability.metrics(app))  # type: ignore[method-assign]
     app.wsgi_app = security.SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
-    security.trust_proxies(app, app.extensions["autoconfig"].config.service.trusted_proxies)
+    security.trust_proxies(app, services(app).config.service.trusted_proxies)

@@ -11,7 +11,7 @@ from ..advice import recommend
 from ..errors import InvalidInput
 from ..i18n import request_language
 from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema, explain
-from . import services, settings_for
+from .context import services, settings_for
 
 bp = Blueprint("advice", __name__, url_prefix="/api/v1")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..schemas.settings import SettingsSchema
-from . import settings_for
+from .context import settings_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -14,7 +14,7 @@ from ..errors import InvalidInput
 from ..formats import mobileconfig
 from ..model import Protocol, ServiceOptions, Settings
 from ..signing import ProfileSigner, load_signers
-from . import services, settings_for
+from .context import services, settings_for
 
 bp = Blueprint("apple", __name__)
 SIGNERS = "autoconfig.profile_signers"
@@ -23,7 +23,7 @@ PROTOCOLS = {"imap": Protocol.IMAP, "pop3": Protocol.POP3, "pop": Protocol.POP3}
 
 @bp.record_once
 def _load_signers(state: Any) -> None:
-    state.app.extensions[SIGNERS] = load_signers(state.app.extensions["autoconfig"].config.providers)
+    state.app.extensions[SIGNERS] = load_signers(services(state.app).config.providers)
 
 
 def signers() -> Mapping[str, ProfileSigner]:

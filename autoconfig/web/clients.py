@@ -10,7 +10,7 @@ from ..lookup import settings_for_domain
 from ..memo import body_and_etag
 from ..model import Settings
 from ..services import Services
-from . import services, settings_for
+from .context import services, settings_for
 
 bp = Blueprint("clients", __name__)
 CACHE_SECONDS = 3600

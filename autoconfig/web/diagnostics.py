@@ -18,7 +18,7 @@ from ..diagnose import Diagnosis, Diagnostician
 from ..errors import InvalidAddress, InvalidInput
 from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
-from . import services
+from .context import services
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
 EXTENSION = "autoconfig.diagnostics"

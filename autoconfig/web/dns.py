@@ -10,7 +10,7 @@ from ..errors import InvalidDomain, InvalidInput, UnknownDomain
 from ..messages import LANGUAGES
 from ..resolver import make_resolver
 from ..schemas.dns import dump
-from . import services
+from .context import services
 
 bp = Blueprint("dns", __name__, url_prefix="/api/v1")
 

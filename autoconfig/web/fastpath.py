@@ -25,6 +25,7 @@ from werkzeug.http import quote_etag
 
 from ..lookup import settings_for_address
 from .clients import CACHE_HEADERS, HANDED_OVER, THUNDERBIRD_PATHS, XML_CONTENT_TYPE, thunderbird_answer
+from .context import services
 from .limits import BUCKET_VERDICT, SETUP_BUCKET, BucketFull, SetupBucket, client_key_for, endpoint_for
 from .observability import ENDPOINT_KEY
 
@@ -43,7 +44,7 @@ class ThunderbirdFastPath:
 
     def __init__(self, app: WSGIApplication, flask_app: Flask) -> None:
         self.app = app
-        self.services: Services = flask_app.extensions["autoconfig"]
+        self.services: Services = services(flask_app)
         self.bucket: SetupBucket = flask_app.extensions[SETUP_BUCKET]
         self.endpoints: dict[str, str] = {
             path: endpoint for path in THUNDERBIRD_PATHS if (endpoint := endpoint_for(flask_app, "GET", path))

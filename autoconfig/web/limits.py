@@ -39,6 +39,7 @@ from ..addresses import parse_address
 from ..errors import AutoconfigError
 from ..i18n import request_language
 from ..messages import words
+from .context import services
 from .observability import metrics
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def limiter(app: Flask | None = None) -> Limiter:
 
 def storage_status(app: Flask) -> str:
     """"memory" (per process), "ok" (shared storage answers) or "unreachable"."""
-    if app.extensions["autoconfig"].config.limits.storage_uri.startswith("memory://"):
+    if services(app).config.limits.storage_uri.startswith("memory://"):
         return "memory"
     try:
         return "ok" if limiter(app).storage.check() else "unreachable"
@@ -269,7 +270,7 @@ def too_many(scope: str, rule: str, retry_after: int) -> Response:
 
 def init_app(app: Flask) -> None:
     """Create this app's Limiter and attach the limits; call after every blueprint."""
-    options = app.extensions["autoconfig"].config.limits
+    options = services(app).config.limits
     limiter = Limiter(
         client_key,
         storage_uri=options.storage_uri,

@@ -29,7 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from .. import __version__
 from ..logs import REDACTED_MARK, redact, request_id_var
-from . import services
+from .context import services
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -395,7 +395,7 @@ def init_app(app: Flask) -> None:
     installed by `web.init_app`, with the others."""
     from ..openapi import build_document
 
-    config = app.extensions["autoconfig"].config
+    config = services(app).config
     app.extensions[EXTENSION] = _State(
         metrics=Metrics.build(),
         document=lambda: build_document(version=__version__, server_url=config.service.public_url),

@@ -22,7 +22,7 @@ from ..formats import autodiscover
 from ..formats.autodiscover import AutodiscoverRequestError, ErrorCode
 from ..model import Settings
 from ..xmlinput import MAX_XML_BYTES, XmlTooLarge
-from . import services, settings_for
+from .context import services, settings_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("outlook", __name__)

@@ -22,7 +22,7 @@ from ..i18n import current_language
 from ..messages import words
 from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..schemas.advice import AnswersSchema, explain
-from . import services, settings_for
+from .context import services, settings_for
 from .limits import AUTOCONFIG, RATE_LIMITED, BucketFull, record_refusal
 
 bp = Blueprint("pages", __name__)

@@ -15,6 +15,7 @@ import os
 from flask import Flask, Response
 
 from autoconfig import create_app
+from autoconfig.web.context import services
 from autoconfig.web.limits import SETUP_BUCKET, SetupBucket
 from tests.support.apps import without_fast_path
 
@@ -38,7 +39,7 @@ def create_stack_app() -> Flask:
     app.add_url_rule(STACK_PATH, "bench_constant", _constant)
     bucket: SetupBucket = app.extensions[SETUP_BUCKET]
     app.extensions[SETUP_BUCKET] = SetupBucket(
-        app.extensions["autoconfig"].config.limits.autoconfig_per_ip,
+        services(app).config.limits.autoconfig_per_ip,
         bucket.endpoints | {"bench_constant"},
         app.extensions["autoconfig.limiter"],
     )

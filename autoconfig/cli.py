@@ -253,3 +253,28 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
             click.echo(f"\n{advice_h}: {str(advice['protocol']).upper()} — {reasons}")
     if report.status is Status.ERROR:
         sys.exit(1)
+
+
+@main.group("db")
+def db_group() -> None:
+    """The reports database ([reports] database_url)."""
+
+
+@db_group.command("upgrade")
+@config_option
+def db_upgrade(config_file: str | None) -> None:
+    """Create or migrate the database's tables to the newest revision."""
+    from .db import Database, DatabaseError
+    from .db.engine import normalize_url
+
+    config = _load(config_file)
+    database = Database(config.reports.database_url)
+    where = normalize_url(config.reports.database_url).render_as_string(hide_password=True)
+    try:
+        before, after = database.upgrade()
+    except DatabaseError as exc:
+        click.echo(f"error: cannot migrate {where}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    click.echo(f"{where}: {before or 'empty'} → {after}" if before != after else f"{where}: already at {after}")

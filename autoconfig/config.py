@@ -16,9 +16,11 @@ from .model import (
     Config,
     DiagnosticsOptions,
     DnsOptions,
+    HelpdeskOptions,
     LimitsOptions,
     MobileConfigOptions,
     Provider,
+    ReportsOptions,
     Server,
     ServiceOptions,
 )
@@ -26,6 +28,8 @@ from .schemas.config import ConfigFileSchema, flatten_errors
 from .signing import check_signing_material
 
 ENV_VAR = "AUTOCONFIG_CONFIG"
+STATE_ENV_VAR = "AUTOCONFIG_STATE_DIR"
+DATABASE_FILE = "reports.db"
 DEMO_CONFIG = Path(__file__).with_name("demo") / "autoconfig.toml"
 
 
@@ -33,6 +37,33 @@ def config_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
     """The file AUTOCONFIG_CONFIG names, else the bundled demo configuration."""
     value = (os.environ if environ is None else environ).get(ENV_VAR, "")
     return Path(value) if value else DEMO_CONFIG
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the service keeps what it writes (the default reports database).
+
+    AUTOCONFIG_STATE_DIR if set; else systemd's STATE_DIRECTORY (StateDirectory=autoconfig:
+    /var/lib/autoconfig); else $XDG_STATE_HOME/autoconfig, i.e. ~/.local/state/autoconfig,
+    so `deploy/run-demo.sh` keeps its reports beside the user who runs it, with no server.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(STATE_ENV_VAR):
+        return Path(env[STATE_ENV_VAR])
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
+    xdg = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "autoconfig"
+
+
+def database_url(configured: str, base_dir: Path, environ: Mapping[str, str] | None = None) -> str:
+    """The configured URL (a relative SQLite path is relative to the config file, like every
+    path), or a SQLite file in the state directory."""
+    if not configured:
+        return f"sqlite:///{state_dir(environ) / DATABASE_FILE}"
+    scheme, _, rest = configured.partition(":///")
+    if scheme.startswith("sqlite") and rest and not rest.startswith(("/", ":memory:")):
+        return f"{scheme}:///{base_dir / rest}"
+    return configured
 
 
 def load_config(path: Path | str) -> Config:
@@ -108,6 +139,16 @@ def _to_model(data: dict[str, Any], base_dir: Path, source: Path | None) -> Conf
         ),
         dns=DnsOptions(nameservers=tuple(data["dns"]["nameservers"]), timeout_s=data["dns"]["timeout_s"]),
         limits=LimitsOptions(**data["limits"]),
+        reports=ReportsOptions(
+            database_url=database_url(data["reports"]["database_url"], base_dir),
+            retention_days=data["reports"]["retention_days"],
+        ),
+        helpdesk=HelpdeskOptions(
+            users_file=_path(data["helpdesk"]["users_file"], base_dir),
+            api_tokens_file=_path(data["helpdesk"]["api_tokens_file"], base_dir),
+            trusted_user_header=data["helpdesk"]["trusted_user_header"],
+            sso_proxy_networks=tuple(data["helpdesk"]["sso_proxy_networks"]),
+        ),
         providers=tuple(_provider(p, base_dir) for p in data["provider"]),
         source=source,
     )

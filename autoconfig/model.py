@@ -195,12 +195,30 @@ class LimitsOptions:
 
 
 @dataclass(frozen=True)
+class ReportsOptions:
+    """Where finished diagnoses are kept; `database_url` is resolved (never empty) by config.py."""
+
+    database_url: str = "sqlite://"
+    retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class HelpdeskOptions:
+    users_file: Path | None = None
+    api_tokens_file: Path | None = None
+    trusted_user_header: str = ""
+    sso_proxy_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+
+
+@dataclass(frozen=True)
 class Config:
     service: ServiceOptions
     providers: tuple[Provider, ...]
     diagnostics: DiagnosticsOptions = field(default_factory=DiagnosticsOptions)
     dns: DnsOptions = field(default_factory=DnsOptions)
     limits: LimitsOptions = field(default_factory=LimitsOptions)
+    reports: ReportsOptions = field(default_factory=ReportsOptions)
+    helpdesk: HelpdeskOptions = field(default_factory=HelpdeskOptions)
     source: Path | None = None
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import dns.resolver
 
+from .db import Database
 from .directory import Directory
 from .memo import Memo
 from .model import Config
@@ -17,9 +18,15 @@ class Services:
     config: Config
     directory: Directory
     resolver: dns.resolver.Resolver
+    database: Database
     memo: Memo = field(default_factory=Memo)
 
     @classmethod
     def build(cls, config: Config) -> Services:
         resolver = make_resolver(config.dns)
-        return cls(config=config, directory=Directory(config.providers, resolver), resolver=resolver)
+        return cls(
+            config=config,
+            directory=Directory(config.providers, resolver),
+            resolver=resolver,
+            database=Database(config.reports.database_url),
+        )

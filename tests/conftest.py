@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,13 @@ from autoconfig.config import build_config
 from autoconfig.model import Config
 
 pytest_plugins = ["tests.support.fixtures"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every app a test builds keeps its default reports database in a folder of this run
+    (not the home directory); the services the tests start inherit it."""
+    if "AUTOCONFIG_STATE_DIR" not in os.environ:
+        os.environ["AUTOCONFIG_STATE_DIR"] = tempfile.mkdtemp(prefix="autoconfig-state-")
 
 REPO = Path(__file__).resolve().parent.parent
 # Everything the tests read lives in the repository (public samples and schemas, see data/README.md).

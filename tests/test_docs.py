@@ -29,6 +29,8 @@ SECTIONS: dict[str, type[Schema]] = {
     "[diagnostics]": schemas.DiagnosticsSchema,
     "[dns]": schemas.DnsSchema,
     "[limits]": schemas.LimitsSchema,
+    "[reports]": schemas.ReportsSchema,
+    "[helpdesk]": schemas.HelpdeskSchema,
     "[[provider]]": schemas.ProviderSchema,
     "[[provider.server]]": schemas.ServerSchema,
     "[provider.mobileconfig]": schemas.MobileConfigSchema,

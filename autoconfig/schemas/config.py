@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -105,6 +106,37 @@ class LimitsSchema(_Strict):
     autoconfig_per_ip = fields.String(load_default="600/minute", validate=check_rate)
 
 
+def check_database_url(value: str) -> None:
+    if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+        raise ValidationError(
+            "must be sqlite:///PATH or postgresql://user@host/db (empty: SQLite in the state directory)"
+        )
+
+
+def check_network(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a network like 127.0.0.1/32") from None
+
+
+class ReportsSchema(_Strict):
+    database_url = fields.String(load_default="", validate=check_database_url)
+    retention_days = fields.Integer(load_default=30, validate=validate.Range(1, 3650))
+
+
+class HelpdeskSchema(_Strict):
+    users_file = fields.String(load_default="")
+    api_tokens_file = fields.String(load_default="")
+    trusted_user_header = fields.String(
+        load_default="",
+        validate=validate.Regexp(r"^([A-Za-z0-9-]{1,64})?$", error="must be a header name like X-Remote-User"),
+    )
+    sso_proxy_networks = fields.List(
+        fields.String(validate=check_network), load_default=lambda: ["127.0.0.1/32", "::1/128"]
+    )
+
+
 class ServerSchema(_Strict):
     protocol = fields.Enum(Protocol, by_value=True, required=True)
     hostname = fields.String(required=True, validate=check_hostname)
@@ -176,6 +208,8 @@ class ConfigFileSchema(_Strict):
     diagnostics = fields.Nested(DiagnosticsSchema, load_default=lambda: DiagnosticsSchema().load({}))
     dns = fields.Nested(DnsSchema, load_default=lambda: DnsSchema().load({}))
     limits = fields.Nested(LimitsSchema, load_default=lambda: LimitsSchema().load({}))
+    reports = fields.Nested(ReportsSchema, load_default=lambda: ReportsSchema().load({}))
+    helpdesk = fields.Nested(HelpdeskSchema, load_default=lambda: HelpdeskSchema().load({}))
     provider = fields.List(
         fields.Nested(ProviderSchema),
         required=True,

@@ -16,6 +16,7 @@ import pytest
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import DovecotServer, DovecotSpec, fault_specs, healthy_spec
+from tests.support.postgres import PostgresServer
 from tests.support.process import Service
 from tests.support.redis import RedisServer
 from tests.support.silent import CountingServer, GarbageServer, SilentServer
@@ -137,6 +138,23 @@ def dns_zones(dns_server: KnotServer) -> Iterator[Callable[[str, str], None]]:
 def redis_server() -> Iterator[RedisServer]:
     """Redis on 127.0.0.1 without persistence; ``redis_server.url`` for storage_uri."""
     yield from _serve("Redis", RedisServer())
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster on 127.0.0.1 (as an unprivileged user); each test takes
+    its own database with ``postgres_server.create_database()``."""
+    yield from _serve("PostgreSQL", PostgresServer())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty reports database: a SQLite file, then a PostgreSQL database. Tests
+    taking this fixture run once against each."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'reports.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
 
 
 @pytest.fixture

@@ -14,11 +14,14 @@ from .addresses import normalize_domain
 from .errors import ConfigError
 from .model import (
     Config,
+    DavService,
     DiagnosticsOptions,
     DnsOptions,
     HelpdeskOptions,
+    HelpLinks,
     LimitsOptions,
     MobileConfigOptions,
+    OAuth2Options,
     Provider,
     ReportsOptions,
     Server,
@@ -128,6 +131,7 @@ def _to_model(data: dict[str, Any], base_dir: Path, source: Path | None) -> Conf
             faq_url=service["faq_url"],
             support_url=service["support_url"],
             trusted_proxies=service["trusted_proxies"],
+            documentation_url=service["documentation_url"],
         ),
         diagnostics=DiagnosticsOptions(
             budget_s=diagnostics["budget_s"],
@@ -166,7 +170,12 @@ def _provider(p: dict[str, Any], base_dir: Path) -> Provider:
         mx_hosts=tuple(h.rstrip(".") for h in p["mx_hosts"]),  # lower case, as validated
         username=p["username"],
         webmail_url=p["webmail_url"],
-        servers=tuple(Server(**s) for s in p["server"]),
+        servers=tuple(
+            Server(s["protocol"], s["hostname"], s["port"], s["security"], tuple(s["auth"])) for s in p["server"]
+        ),
+        dav=tuple(DavService(d["type"], d["url"], d["username"] or p["username"]) for d in p["dav"]),
+        oauth2=None if p["oauth2"] is None else OAuth2Options(**p["oauth2"]),
+        help=HelpLinks(faq_url=p["faq_url"], support_url=p["support_url"], documentation_url=p["documentation_url"]),
         mobileconfig=None
         if mobile is None
         else MobileConfigOptions(

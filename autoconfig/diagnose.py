@@ -132,7 +132,8 @@ class Diagnosis:
     def recommendation(self) -> dict[str, Any]:
         """The one place the POP3-or-IMAP advice is attached to a report."""
         advice = recommend(self.request.answers, facts_from(self._run.facts))
-        return explain(advice, self.lang, self.owner.config.service.faq_url)
+        faq_url = self.owner.config.service.help_for(self.settings.provider).faq_url  # a reseller's own FAQ
+        return explain(advice, self.lang, faq_url)
 
 
 def diagnose(owner: Diagnostician, email: str, password: Secret | None = None,

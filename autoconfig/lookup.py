@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from .addresses import normalize_domain, parse_address
 from .directory import Directory
@@ -14,7 +15,9 @@ from .model import (
     PLACEHOLDER_DOMAIN,
     PLACEHOLDER_LOCALPART,
     Address,
+    DavService,
     Provider,
+    ResolvedDav,
     ResolvedServer,
     Settings,
 )
@@ -37,12 +40,29 @@ def resolve(provider: Provider, domain: str, domain_unicode: str, address: Addre
             hostname=s.hostname.replace(PLACEHOLDER_DOMAIN, domain),
             port=s.port,
             security=s.security,
-            auth=s.auth,
+            auth_methods=s.auth_methods,
             username=expand(provider.username, address, domain) if address else provider.username,
         )
         for s in provider.servers
     )
-    return Settings(provider=provider, domain=domain, domain_unicode=domain_unicode, address=address, servers=servers)
+    dav = tuple(resolve_dav(d, address, domain) for d in provider.dav)
+    return Settings(
+        provider=provider, domain=domain, domain_unicode=domain_unicode, address=address, servers=servers, dav=dav
+    )
+
+
+def resolve_dav(service: DavService, address: Address | None, domain: str) -> ResolvedDav:
+    """The URL's path and the user name filled for `address`; host and port are literal (as validated)."""
+    url = expand(service.url, address, domain)
+    parts = urlsplit(url)
+    return ResolvedDav(
+        type=service.type,
+        url=url,
+        hostname=parts.hostname or "",
+        port=parts.port or 443,
+        path=parts.path or "/",
+        username=expand(service.username, address, domain) if address else service.username,
+    )
 
 
 def settings_for_address(directory: Directory, raw: str | None, memo: Memo | None = None) -> Settings:

@@ -66,6 +66,14 @@ class Auth(StrEnum):
     NTLM = "NTLM"
     NONE = "none"
 
+    @property
+    def uses_password(self) -> bool:
+        """A method the customer's password logs in with: what a diagnosis may try."""
+        return self in PASSWORD_AUTH
+
+
+PASSWORD_AUTH = frozenset({Auth.PASSWORD_CLEARTEXT, Auth.PASSWORD_ENCRYPTED, Auth.NTLM})
+
 
 class Status(StrEnum):
     """A check's outcome; `worst` picks the report's status (skipped ranks below ok)."""
@@ -110,19 +118,71 @@ class Address:
         return f"{self.local}@{self.domain_unicode}"
 
 
+class _AuthMethods:
+    """`auth_methods` in preference order; `auth` is the preferred one (what one-method formats carry)."""
+
+    auth_methods: tuple[Auth, ...]
+
+    @property
+    def auth(self) -> Auth:
+        return self.auth_methods[0]
+
+    @property
+    def password_methods(self) -> tuple[Auth, ...]:
+        return tuple(a for a in self.auth_methods if a.uses_password)
+
+    def first_of(self, known: Iterable[Auth]) -> Auth | None:
+        """The first method, in preference order, that a format able to say only `known` can carry."""
+        wanted = set(known)
+        return next((a for a in self.auth_methods if a in wanted), None)
+
+
 @dataclass(frozen=True)
-class Server:
+class Server(_AuthMethods):
     """One server of a provider as the config file states it; hostname may hold %EMAILDOMAIN%."""
 
     protocol: Protocol
     hostname: str
     port: int
     security: Security
-    auth: Auth = Auth.PASSWORD_CLEARTEXT
+    auth_methods: tuple[Auth, ...] = (Auth.PASSWORD_CLEARTEXT,)
 
     @property
     def hostname_is_templated(self) -> bool:
         return "%" in self.hostname
+
+
+class DavType(StrEnum):
+    CALDAV = "caldav"
+    CARDDAV = "carddav"
+
+
+@dataclass(frozen=True)
+class DavService:
+    """A calendar or address-book server (`[[provider.dav]]`); `url` may hold placeholders in its path."""
+
+    type: DavType
+    url: str
+    username: str = PLACEHOLDER_ADDRESS
+
+
+@dataclass(frozen=True)
+class OAuth2Options:
+    """`[provider.oauth2]`, rendered as the autoconfig draft's `<oAuth2>`."""
+
+    issuer: str
+    scope: str
+    auth_url: str
+    token_url: str
+
+
+@dataclass(frozen=True)
+class HelpLinks:
+    """Where customers read more: per provider, else the service's."""
+
+    faq_url: str | None = None
+    support_url: str | None = None
+    documentation_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +211,9 @@ class Provider:
     mx_hosts: tuple[str, ...] = ()
     webmail_url: str | None = None
     mobileconfig: MobileConfigOptions | None = None
+    dav: tuple[DavService, ...] = ()
+    oauth2: OAuth2Options | None = None
+    help: HelpLinks = field(default_factory=HelpLinks)
 
     def servers_for(self, protocol: Protocol) -> tuple[Server, ...]:
         return tuple(s for s in self.servers if s.protocol is protocol)
@@ -164,10 +227,20 @@ class ServiceOptions:
     faq_url: str | None = None
     support_url: str | None = None
     trusted_proxies: int = 0
+    documentation_url: str | None = None
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def help_for(self, provider: Provider | None) -> HelpLinks:
+        """The provider's own links where it sets them (a reseller's FAQ), else the service's."""
+        own = provider.help if provider is not None else HelpLinks()
+        return HelpLinks(
+            faq_url=own.faq_url or self.faq_url,
+            support_url=own.support_url or self.support_url,
+            documentation_url=own.documentation_url or self.documentation_url,
+        )
 
 
 @dataclass(frozen=True)
@@ -223,14 +296,26 @@ class Config:
 
 
 @dataclass(frozen=True)
-class ResolvedServer:
+class ResolvedServer(_AuthMethods):
     """A server for one address: hostname and user name expanded (or kept as placeholders)."""
 
     protocol: Protocol
     hostname: str
     port: int
     security: Security
-    auth: Auth
+    auth_methods: tuple[Auth, ...]
+    username: str
+
+
+@dataclass(frozen=True)
+class ResolvedDav:
+    """A calendar or address-book server for one address: URL and user name expanded (or placeholders)."""
+
+    type: DavType
+    url: str
+    hostname: str
+    port: int
+    path: str
     username: str
 
 
@@ -248,6 +333,7 @@ class Settings:
     domain_unicode: str
     address: Address | None
     servers: tuple[ResolvedServer, ...]
+    dav: tuple[ResolvedDav, ...] = ()
 
     @property
     def email(self) -> str:

@@ -34,6 +34,8 @@ SECTIONS: dict[str, type[Schema]] = {
     "[[provider]]": schemas.ProviderSchema,
     "[[provider.server]]": schemas.ServerSchema,
     "[provider.mobileconfig]": schemas.MobileConfigSchema,
+    "[[provider.dav]]": schemas.DavSchema,
+    "[provider.oauth2]": schemas.OAuth2Schema,
 }
 NO_DEFAULT = "—"
 REQUIRED = "*required*"
@@ -56,6 +58,8 @@ def reference_tables(text: str) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def doc_type(field: fields.Field) -> str:
+    if isinstance(field, schemas.AuthList):
+        return "one of, or a list"
     if isinstance(field, fields.List):
         inner = field.inner
         return "list of tables" if isinstance(inner, fields.Nested) else f"list of {doc_type(inner)}s"

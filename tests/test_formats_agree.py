@@ -62,7 +62,7 @@ def thunderbird_autoconfig_reads(body: bytes) -> list[Read]:
 
 
 def profile_reads(body: bytes) -> tuple[Read, Read]:
-    (mail,) = plistlib.loads(body)["PayloadContent"]
+    (mail,) = [p for p in plistlib.loads(body)["PayloadContent"] if p["PayloadType"] == "com.apple.mail.managed"]
     protocol = {"EmailTypeIMAP": "imap", "EmailTypePOP": "pop3"}[mail["EmailAccountType"]]
 
     def read(prefix: str, proto: str) -> Read:

@@ -62,7 +62,7 @@ def profile_of(client: FlaskClient, query: str) -> dict[str, Any]:
 
 
 def mail_payload(profile: dict[str, Any]) -> dict[str, Any]:
-    (mail,) = profile["PayloadContent"]
+    (mail,) = [p for p in profile["PayloadContent"] if p["PayloadType"] == "com.apple.mail.managed"]
     return mail  # type: ignore[no-any-return]
 
 

@@ -35,7 +35,7 @@ def msgids(catalog: Catalog) -> set[str]:
 def extracted() -> set[str]:
     """The strings the code and templates ask gettext for, extracted now (as pybabel would)."""
     method_map = [("autoconfig/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2), "N_": None}
     found: set[str] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(REPO), method_map=method_map, keywords=keywords

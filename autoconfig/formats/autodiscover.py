@@ -34,6 +34,8 @@ PROTOCOL_TYPES = {Protocol.IMAP: "IMAP", Protocol.POP3: "POP3", Protocol.SMTP: "
 ENCRYPTION = {Security.TLS: "SSL", Security.STARTTLS: "TLS"}
 SPA_AUTH = (Auth.NTLM, Auth.GSSAPI)  # Secure Password Authentication: NTLM or Kerberos
 NO_AUTH = (Auth.NONE, Auth.CLIENT_IP_ADDRESS)
+# What POX can say: a password (SPA off), SPA, or no login. OAuth2 and client certificates it cannot.
+EXPRESSIBLE = (Auth.PASSWORD_CLEARTEXT, Auth.PASSWORD_ENCRYPTED, *SPA_AUTH, *NO_AUTH)
 TTL_HOURS = 1
 
 V2_PROTOCOL = "AutodiscoverV1"
@@ -117,7 +119,13 @@ def _on(value: bool) -> str:
     return "on" if value else "off"
 
 
+def pox_auth(server: ResolvedServer) -> Auth:
+    """The first method of the server's list that POX can express (a password when none can)."""
+    return server.first_of(EXPRESSIBLE) or Auth.PASSWORD_CLEARTEXT
+
+
 def _protocol(account: ET.Element, server: ResolvedServer) -> None:
+    auth = pox_auth(server)
     el = ET.SubElement(account, "Protocol")
     ET.SubElement(el, "Type").text = PROTOCOL_TYPES[server.protocol]
     ET.SubElement(el, "TTL").text = str(TTL_HOURS)
@@ -125,12 +133,12 @@ def _protocol(account: ET.Element, server: ResolvedServer) -> None:
     ET.SubElement(el, "Port").text = str(server.port)
     ET.SubElement(el, "LoginName").text = server.username
     ET.SubElement(el, "DomainRequired").text = "off"
-    ET.SubElement(el, "SPA").text = _on(server.auth in SPA_AUTH)
+    ET.SubElement(el, "SPA").text = _on(auth in SPA_AUTH)
     ET.SubElement(el, "SSL").text = "on"
     ET.SubElement(el, "Encryption").text = ENCRYPTION[server.security]
-    ET.SubElement(el, "AuthRequired").text = _on(server.auth not in NO_AUTH)
+    ET.SubElement(el, "AuthRequired").text = _on(auth not in NO_AUTH)
     if server.protocol is Protocol.SMTP:
-        ET.SubElement(el, "UsePOPAuth").text = _on(server.auth not in NO_AUTH)  # same login as incoming
+        ET.SubElement(el, "UsePOPAuth").text = _on(auth not in NO_AUTH)  # same login as incoming
         ET.SubElement(el, "SMTPLast").text = "off"
 
 

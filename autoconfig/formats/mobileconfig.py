@@ -1,4 +1,5 @@
-"""Apple configuration profile (.mobileconfig) with one `com.apple.mail.managed` payload.
+"""Apple configuration profile (.mobileconfig): one `com.apple.mail.managed` payload, and a
+`com.apple.caldav.account` or `com.apple.carddav.account` payload per `[[provider.dav]]`.
 
 Identity, decided once and kept: the profile's `PayloadIdentifier` and every `PayloadUUID` are
 uuid5 values of (configured identifier, lower-cased address[, payload role]). So
@@ -13,7 +14,7 @@ Random UUIDs would turn every download into a new payload and every re-install i
 account; the same bytes for the same request also keep responses cacheable and testable.
 
 A profile never holds a password: the device asks for it during installation, once for both
-servers (`OutgoingPasswordSameAsIncomingPassword`).
+mail servers (`OutgoingPasswordSameAsIncomingPassword`) and once for each calendar or contacts account.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import InvalidInput
-from ..model import Auth, Protocol, Provider, ResolvedServer, Security, ServiceOptions, Settings
+from ..model import Auth, DavType, Protocol, Provider, ResolvedDav, ResolvedServer, Security, ServiceOptions, Settings
+from ..texts import N_, translate
 
 CONTENT_TYPE = "application/x-apple-aspen-config"
 # uuid5(NAMESPACE_URL, "urn:autoconfig:mobileconfig"): fixed for ever, or every UUID changes.
@@ -41,22 +43,21 @@ AUTH = {
 PUBLISHED = (Security.TLS, Security.STARTTLS)  # `UseSSL` true: implicit TLS by port, else STARTTLS
 MAX_ACCOUNT_NAME = 200
 
-TEXTS = {
-    "it": {
-        "profile": "Posta {email}",
-        "description": (
-            "{provider}: configura l'account di posta {email} ({protocol}). "
-            "La password viene chiesta durante l'installazione."
-        ),
-    },
-    "en": {
-        "profile": "E-mail {email}",
-        "description": (
-            "{provider}: sets up the e-mail account {email} ({protocol}). "
-            "The password is asked for during installation."
-        ),
-    },
+# The profile's words, from the gettext catalogues (autoconfig/texts.py): one per language there.
+PROFILE_NAME = N_("E-mail %(email)s")
+PROFILE_DESCRIPTION = N_(
+    "%(provider)s: sets up the e-mail account %(email)s (%(protocol)s). "
+    "The password is asked for during installation."
+)
+PROFILE_DESCRIPTION_DAV = N_(
+    "%(provider)s: sets up the e-mail account %(email)s (%(protocol)s), with its calendars and contacts. "
+    "The password is asked for during installation."
+)
+DAV_DESCRIPTIONS = {
+    DavType.CALDAV: N_("%(provider)s calendars (%(email)s)"),
+    DavType.CARDDAV: N_("%(provider)s contacts (%(email)s)"),
 }
+DAV_PREFIXES = {DavType.CALDAV: "CalDAV", DavType.CARDDAV: "CardDAV"}
 
 
 def identifier_for(provider: Provider, service: ServiceOptions) -> str:
@@ -90,11 +91,32 @@ def choose_outgoing(settings: Settings) -> ResolvedServer:
 
 def _servers(prefix: str, server: ResolvedServer) -> dict[str, Any]:
     return {
-        f"{prefix}MailServerAuthentication": AUTH.get(server.auth, "EmailAuthPassword"),
+        f"{prefix}MailServerAuthentication": AUTH[server.first_of(AUTH) or Auth.PASSWORD_CLEARTEXT],
         f"{prefix}MailServerHostName": server.hostname,
         f"{prefix}MailServerPortNumber": server.port,
         f"{prefix}MailServerUseSSL": server.security in PUBLISHED,
         f"{prefix}MailServerUsername": server.username,
+    }
+
+
+def _dav_payload(dav: ResolvedDav, identifier: str, token: str, key: str, index: int, fill: dict[str, str],
+                 lang: str) -> dict[str, Any]:
+    """A `com.apple.caldav.account` or `com.apple.carddav.account` payload: no password, like the mail one."""
+    prefix = DAV_PREFIXES[dav.type]
+    role = f"{dav.type.value}{index or ''}"
+    return {
+        "PayloadType": f"com.apple.{dav.type.value}.account",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{identifier}.{token}.{role}",
+        "PayloadUUID": _uuid(identifier, key, role),
+        "PayloadDisplayName": translate(lang, DAV_DESCRIPTIONS[dav.type]) % fill,
+        "PayloadOrganization": fill["provider"],
+        f"{prefix}AccountDescription": translate(lang, DAV_DESCRIPTIONS[dav.type]) % fill,
+        f"{prefix}HostName": dav.hostname,
+        f"{prefix}Port": dav.port,
+        f"{prefix}PrincipalURL": dav.url,
+        f"{prefix}UseSSL": True,
+        f"{prefix}Username": dav.username,
     }
 
 
@@ -117,7 +139,7 @@ def build(
     identifier = identifier_for(provider, service)
     key = email.lower()
     token = uuid.uuid5(UUID_NAMESPACE, f"{identifier}/{key}").hex
-    texts = TEXTS.get(lang or service.default_language, TEXTS["en"])
+    lang = lang or service.default_language
     fill = {"email": settings.address.email_unicode, "protocol": incoming.protocol.value.upper(),
             "provider": provider.name}
     mail: dict[str, Any] = {
@@ -136,15 +158,21 @@ def build(
     }
     if account_name:
         mail["EmailAccountName"] = account_name
+    counts: dict[DavType, int] = {}
+    dav_payloads = []
+    for dav in settings.dav:
+        index = counts[dav.type] = counts.get(dav.type, -1) + 1
+        dav_payloads.append(_dav_payload(dav, identifier, token, key, index, fill, lang))
+    description = PROFILE_DESCRIPTION_DAV if settings.dav else PROFILE_DESCRIPTION
     return {
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
         "PayloadIdentifier": f"{identifier}.{token}",
         "PayloadUUID": _uuid(identifier, key, "profile"),
-        "PayloadDisplayName": texts["profile"].format(**fill),
-        "PayloadDescription": texts["description"].format(**fill),
+        "PayloadDisplayName": translate(lang, PROFILE_NAME) % fill,
+        "PayloadDescription": translate(lang, description) % fill,
         "PayloadOrganization": provider.name,
-        "PayloadContent": [mail],
+        "PayloadContent": [mail, *dav_payloads],
     }
 
 

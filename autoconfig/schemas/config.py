@@ -5,12 +5,21 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from ..addresses import normalize_domain
 from ..errors import InvalidDomain
-from ..model import PLACEHOLDER_ADDRESS, PLACEHOLDER_DOMAIN, PLACEHOLDER_LOCALPART, Auth, Protocol, Security
+from ..model import (
+    PLACEHOLDER_ADDRESS,
+    PLACEHOLDER_DOMAIN,
+    PLACEHOLDER_LOCALPART,
+    Auth,
+    DavType,
+    Protocol,
+    Security,
+)
 
 PLACEHOLDERS = (PLACEHOLDER_ADDRESS, PLACEHOLDER_LOCALPART, PLACEHOLDER_DOMAIN)
 LANGUAGES = ("it", "en")
@@ -49,6 +58,35 @@ def check_url(value: str) -> None:
         raise ValidationError(f"{value!r} is not an http(s) URL")
 
 
+def check_https_url(value: str) -> None:
+    if not re.match(r"^https://[^\s/?#]+[^\s]*$", value):
+        raise ValidationError(f"{value!r} is not an https:// URL")
+
+
+def check_dav_url(value: str) -> None:
+    """An https URL whose host and port are literal: clients and SRV records need them as they are."""
+    if not value.startswith("https://"):
+        raise ValidationError(f"{value!r} must be an https:// URL (calendars and contacts carry the password)")
+    if any(ch.isspace() for ch in value):
+        raise ValidationError(f"{value!r} contains a space")
+    parts = urlsplit(value)
+    if "%" in parts.netloc:
+        raise ValidationError(f"{value!r}: the host may not hold a placeholder; only the path may")
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValidationError(f"{value!r}: give scheme, host, optional port and path only")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValidationError(f"{value!r}: the port must be between 1 and 65535") from None
+    if port == 0:
+        raise ValidationError(f"{value!r}: the port must be between 1 and 65535")
+    try:
+        check_hostname((parts.hostname or "").lower())
+    except ValidationError:
+        raise ValidationError(f"{value!r} does not name a valid host") from None
+    _check_placeholders(parts.path, PLACEHOLDERS)
+
+
 def check_rate(value: str) -> None:
     for part in value.split(";"):
         if not _RATE.match(part):
@@ -70,6 +108,7 @@ class ServiceSchema(_Strict):
     faq_url = fields.String(load_default=None, validate=check_url)
     support_url = fields.String(load_default=None, validate=check_url)
     trusted_proxies = fields.Integer(load_default=0, validate=validate.Range(0, 10))
+    documentation_url = fields.String(load_default=None, validate=check_url)
 
     @validates("languages")
     def _unique(self, value: list[str], **_: Any) -> None:
@@ -137,6 +176,24 @@ class HelpdeskSchema(_Strict):
     )
 
 
+class AuthList(fields.List):
+    """`auth = "password-cleartext"` or, in preference order, `auth = ["OAuth2", "password-cleartext"]`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.Enum(Auth, by_value=True), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if isinstance(value, list):
+            if not value:
+                raise ValidationError("needs at least one method")
+            return super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return super()._deserialize([value], attr, data, **kwargs)
+        except ValidationError as exc:  # one method: name the key, not its element [0]
+            messages = exc.messages
+            raise ValidationError(messages.get(0, messages) if isinstance(messages, dict) else messages) from None
+
+
 class ServerSchema(_Strict):
     protocol = fields.Enum(Protocol, by_value=True, required=True)
     hostname = fields.String(required=True, validate=check_hostname)
@@ -144,7 +201,36 @@ class ServerSchema(_Strict):
         required=True, strict=True, validate=validate.Range(1, 65535, error="must be between 1 and 65535")
     )
     security = fields.Enum(Security, by_value=True, required=True)
-    auth = fields.Enum(Auth, by_value=True, load_default=Auth.PASSWORD_CLEARTEXT)
+    auth = AuthList(load_default=lambda: [Auth.PASSWORD_CLEARTEXT])
+
+    @validates("auth")
+    def _auth(self, value: list[Auth], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("lists a method twice")
+        if Auth.OAUTH2 in value and not any(a.uses_password for a in value):
+            raise ValidationError(
+                "a server with only OAuth2 is refused: Thunderbird uses OAuth2 only for issuers it knows and "
+                'then moves on to the next method, and the diagnosis logs in with a password; add "password-cleartext" '
+                "(or another password method) after it"
+            )
+
+
+class DavSchema(_Strict):
+    type = fields.Enum(DavType, by_value=True, required=True)
+    url = fields.String(required=True, validate=check_dav_url)
+    username = fields.String(load_default=None, validate=validate.Length(1, 200))
+
+    @validates("username")
+    def _username(self, value: str | None, **_: Any) -> None:
+        if value is not None:
+            _check_placeholders(value, PLACEHOLDERS)
+
+
+class OAuth2Schema(_Strict):
+    issuer = fields.String(required=True, validate=validate.Length(1, 253))
+    scope = fields.String(required=True, validate=validate.Length(1, 1000))
+    auth_url = fields.String(required=True, validate=check_https_url)
+    token_url = fields.String(required=True, validate=check_https_url)
 
 
 class MobileConfigSchema(_Strict):
@@ -181,6 +267,11 @@ class ProviderSchema(_Strict):
     webmail_url = fields.String(load_default=None, validate=check_url)
     server = fields.List(fields.Nested(ServerSchema), required=True)
     mobileconfig = fields.Nested(MobileConfigSchema, load_default=None)
+    dav = fields.List(fields.Nested(DavSchema), load_default=list)
+    oauth2 = fields.Nested(OAuth2Schema, load_default=None)
+    faq_url = fields.String(load_default=None, validate=check_url)
+    support_url = fields.String(load_default=None, validate=check_url)
+    documentation_url = fields.String(load_default=None, validate=check_url)
 
     @validates("username")
     def _username(self, value: str, **_: Any) -> None:
@@ -201,6 +292,13 @@ class ProviderSchema(_Strict):
             raise ValidationError("needs at least one imap or pop3 server with tls or starttls", "server")
         if not any(s["protocol"] is Protocol.SMTP for s in secure):
             raise ValidationError("needs at least one smtp server with tls or starttls", "server")
+        oauth = [i for i, s in enumerate(servers) if Auth.OAUTH2 in s["auth"]]
+        if oauth and data.get("oauth2") is None:
+            raise ValidationError(
+                f"server[{oauth[0]}] offers OAuth2: add [provider.oauth2] with issuer, scope, auth_url and "
+                "token_url, or take OAuth2 out of its auth list",
+                "oauth2",
+            )
 
 
 class ConfigFileSchema(_Strict):

@@ -49,6 +49,8 @@ def advice() -> Response:
     wanted: AdviceRequest = load(AdviceRequestSchema(), json_object())
     config = services().config
     lang = request_language(wanted.lang)
-    answer = explain(recommend(wanted.answers), lang, config.service.faq_url)
-    answer["settings"] = settings_for(wanted.email) if wanted.email else None
+    settings = settings_for(wanted.email) if wanted.email else None
+    faq_url = config.service.help_for(settings.provider if settings else None).faq_url
+    answer = explain(recommend(wanted.answers), lang, faq_url)
+    answer["settings"] = settings
     return jsonify(AdviceSchema().dump(answer))

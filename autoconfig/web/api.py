@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..schemas.settings import SettingsSchema
-from .context import settings_for
+from ..schemas.settings import settings_json
+from .context import services, settings_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -13,4 +13,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.get("/settings")
 def settings() -> Response:
     resolved = settings_for(request.args.get("email"))
-    return jsonify(SettingsSchema().dump(resolved))
+    return jsonify(settings_json(resolved, services().config.service))

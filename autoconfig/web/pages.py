@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -86,7 +87,9 @@ def _lookup(email: str) -> tuple[Settings | None, str | None, int]:
         return None, _("We do not host mail for this domain. Check the part after the @."), 404
 
 
-def _advice(args: Any, lang: str) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
+def _advice(
+    args: Any, lang: str, settings: Settings | None
+) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
     """The advice for the answers in the query string, the answers as given, and errors."""
     given = {name: args.get(name, "").strip() for name in ANSWER_FIELDS}
     if not args.get("advise"):
@@ -97,7 +100,7 @@ def _advice(args: Any, lang: str) -> tuple[dict[str, Any] | None, dict[str, str]
     except ValidationError as exc:
         fields = exc.messages if isinstance(exc.messages, dict) else {}
         return None, given, {name: _("Please check this answer.") for name in fields}
-    faq_url = services().config.service.faq_url
+    faq_url = services().config.service.help_for(settings.provider if settings else None).faq_url
     return explain(recommend(answers), lang, faq_url), given, {}
 
 
@@ -118,7 +121,8 @@ def busy(exc: BucketFull) -> Response:
     """The client-setup limit, refused as a page: a person reads it, in their language."""
     record_refusal(AUTOCONFIG, exc.rule, exc.retry_after)
     text = words(RATE_LIMITED, current_language(), {"retry_after": exc.retry_after})
-    html = render_template("busy.html", message=text.message, remedy=text.remedy, **_frame(None, ""))
+    settings, _error, _status = _lookup(request.args.get("email", "").strip())  # a reseller's own links
+    html = render_template("busy.html", message=text.message, remedy=text.remedy, **_frame(settings, ""))
     response = Response(html, status=429, mimetype="text/html")
     response.headers["Retry-After"] = str(exc.retry_after)
     response.cache_control.no_store = True
@@ -129,13 +133,16 @@ def _frame(settings: Settings | None, email: str) -> dict[str, Any]:
     """What base.html needs: the language and its switch, the brand, the footer links."""
     config = services().config
     providers = config.providers
-    brand = settings.provider.short_name if settings else (providers[0].short_name if len(providers) == 1 else "")
+    provider = settings.provider if settings else (providers[0] if len(providers) == 1 else None)
+    links = config.service.help_for(provider)
     return {
         "lang": current_language(),
         "languages": config.service.languages,
-        "brand": brand,
-        "faq_url": config.service.faq_url,
-        "support_url": config.service.support_url,
+        "language_names": {code: language_name(code) for code in config.service.languages},
+        "brand": provider.short_name if provider else "",
+        "faq_url": links.faq_url,
+        "support_url": links.support_url,
+        "documentation_url": links.documentation_url,
         "language_links": {code: _language_link(code, email) for code in config.service.languages},
     }
 
@@ -143,7 +150,7 @@ def _frame(settings: Settings | None, email: str) -> dict[str, Any]:
 def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
     lang = current_language()
     settings, address_error, status = _lookup(email)
-    advice, given, answer_errors = _advice(request.args, lang)
+    advice, given, answer_errors = _advice(request.args, lang, settings)
     if answer_errors and status == 200:
         status = 400
     html = render_template(
@@ -163,6 +170,15 @@ def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
         **_frame(settings, email),
     )
     return html, status
+
+
+def language_name(code: str) -> str:
+    """A language's own name ("Italiano", "Deutsch"), from Babel's locale data: no list to keep."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
 
 
 def _language_link(code: str, email: str) -> str:

@@ -217,8 +217,7 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
 
     from .diagnose import DiagnosisRequest, Diagnostician
     from .directory import Directory
-    from .model import Status
-    from .probes import Secret
+    from .model import Secret, Status
     from .resolver import make_resolver
     from .schemas.diagnostics import ReportSchema
 
@@ -249,8 +248,8 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
                 click.echo(f"- {c.check.id}: {c.remedy}")
         if report.recommendation:
             advice = report.recommendation
-            reasons = "; ".join(r["text"] for r in advice["reasons"])
-            click.echo(f"\n{advice_h}: {str(advice['protocol']).upper()} — {reasons}")
+            reasons = "; ".join(r.text for r in advice.reasons)
+            click.echo(f"\n{advice_h}: {str(advice.protocol).upper()} — {reasons}")
     if report.status is Status.ERROR:
         sys.exit(1)
 

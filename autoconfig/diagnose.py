@@ -3,11 +3,11 @@ from the catalogue, and the POP3-or-IMAP recommendation. Used by the API and the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import dns.resolver
 
@@ -15,10 +15,13 @@ from .advice import Answers, Facts, recommend
 from .directory import Directory
 from .lookup import settings_for_address
 from .messages import words
-from .model import Config, Protocol, Settings, Status
-from .probes import DnsJob, Run, Secret, Toolkit, plan
+from .model import Config, Protocol, Secret, Settings, Status
+from .probes import DnsJob, Run, Toolkit, plan
 from .probes.base import CheckResult
-from .schemas.advice import explain
+from .probes.folders import FoldersDetails
+from .probes.mailbox import MailboxDetails
+from .probes.quota import QuotaDetails
+from .recommendation import Recommendation, explain
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,6 @@ class DescribedCheck:
     message: str
     remedy: str | None
 
-    def __getattr__(self, name: str) -> Any:  # the schema reads the check's fields directly
-        return getattr(self.check, name)
-
 
 @dataclass(frozen=True)
 class Report:
@@ -51,7 +51,7 @@ class Report:
     duration_ms: int
     status: Status
     checks: tuple[DescribedCheck, ...]
-    recommendation: dict[str, Any] | None
+    recommendation: Recommendation | None
     lang: str
 
 
@@ -60,10 +60,28 @@ def describe(check: CheckResult, lang: str) -> DescribedCheck:
     return DescribedCheck(check, text.message, text.remedy)
 
 
-def facts_from(measured: dict[str, object]) -> Facts | None:
-    """The measured facts advice weighs; None when no account check ran."""
-    known = {name: measured[name] for name in Facts.__dataclass_fields__ if name in measured}
-    return Facts(**known) if known else None  # type: ignore[arg-type]
+def facts_from(checks: Iterable[CheckResult]) -> Facts | None:
+    """Pure: the facts advice weighs, read from the account checks' typed details (folders,
+    quota, POP3 mailbox); None when none of them measured anything."""
+    facts = Facts()
+    for check in checks:
+        data = check.data
+        if isinstance(data, QuotaDetails):
+            facts = dataclasses.replace(
+                facts,
+                quota_percent=data.percent,
+                quota_limit_bytes=data.storage_limit_bytes,
+                quota_used_bytes=data.storage_used_bytes if data.storage_limit_bytes is not None else None,
+            )
+        elif isinstance(data, FoldersDetails):
+            facts = dataclasses.replace(
+                facts, imap_custom_folders=data.custom_folders, sent_on_server=data.sent_on_server
+            )
+        elif isinstance(data, MailboxDetails):
+            facts = dataclasses.replace(
+                facts, pop3_messages=data.messages, pop3_mailbox_bytes=data.size_bytes, uidl_supported=data.uidl
+            )
+    return None if facts == Facts() else facts
 
 
 class Diagnostician:
@@ -129,9 +147,9 @@ class Diagnosis:
             lang=self.lang,
         )
 
-    def recommendation(self) -> dict[str, Any]:
+    def recommendation(self) -> Recommendation:
         """The one place the POP3-or-IMAP advice is attached to a report."""
-        advice = recommend(self.request.answers, facts_from(self._run.facts))
+        advice = recommend(self.request.answers, facts_from(self._run.results()))
         faq_url = self.owner.config.service.help_for(self.settings.provider).faq_url  # a reseller's own FAQ
         return explain(advice, self.lang, faq_url)
 

@@ -10,8 +10,7 @@ from typing import Any
 from autoconfig.config import build_config
 from autoconfig.diagnose import DiagnosisRequest, Diagnostician, Report
 from autoconfig.formats import zone
-from autoconfig.model import Config, Protocol
-from autoconfig.probes import Secret
+from autoconfig.model import Config, Protocol, Secret
 from autoconfig.services import Services
 from tests.conftest import base_raw
 from tests.support.ca import TestCA

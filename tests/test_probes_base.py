@@ -16,8 +16,8 @@ import dns.resolver
 import pytest
 from imapclient.exceptions import LoginError
 
-from autoconfig.model import Status
-from autoconfig.probes.base import BudgetExhausted, Deadline, Secret, Step, failure_for
+from autoconfig.model import Secret, Status
+from autoconfig.probes.base import BudgetExhausted, Deadline, Step, failure_for
 from autoconfig.probes.clients import UnexpectedReply
 from autoconfig.probes.folders import Folder, analyse
 from autoconfig.probes.login import classify_imap, classify_pop3

@@ -119,7 +119,7 @@ def test_nearly_full_mailbox_is_a_warning_with_the_percentage(healthy: Diagnosti
     assert 94 <= quota.check.data.percent <= 96
     assert "95" in quota.message
     assert report.recommendation is not None
-    assert any(c["code"] == "advice.caution.imap_quota_high" for c in report.recommendation["cautions"])
+    assert any(c.code == "advice.caution.imap_quota_high" for c in report.recommendation.cautions)
 
 
 def test_without_password_login_folders_and_quota_are_skipped(healthy: Diagnostician) -> None:

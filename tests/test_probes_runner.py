@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from autoconfig.diagnose import DiagnosisRequest
-from autoconfig.model import Status
-from autoconfig.probes import Secret
+from autoconfig.model import Secret, Status
 from tests.diagnostics_helpers import by_id, diagnose, diagnostician, make, raw_config, server
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..model import Protocol, Security, Settings, Status
+from ..model import Protocol, Secret, Security, Settings, Status
 from . import dns as dns_probe
 from . import folders, greeting, login, mailbox, quota, submission, tcp, tls
 from .base import (
@@ -29,7 +29,6 @@ from .base import (
     Deadline,
     Kind,
     Params,
-    Secret,
     failure_for,
     log_internal,
     params,
@@ -113,7 +112,6 @@ class _Done:
 class _State:
     entries: list[tuple[Order, CheckResult]] = field(default_factory=list)
     emitted: set[str] = field(default_factory=set)
-    facts: dict[str, object] = field(default_factory=dict)
     closed: bool = False
 
 
@@ -147,12 +145,6 @@ class Run:
         self._pool: ThreadPoolExecutor | None = None
 
     # -- public ------------------------------------------------------------------------
-
-    @property
-    def facts(self) -> dict[str, object]:
-        """What the account checks measured (quota, folders, POP3 mailbox), for advice."""
-        with self._lock:
-            return dict(self._state.facts)
 
     def results(self) -> tuple[CheckResult, ...]:
         with self._lock:
@@ -245,7 +237,7 @@ class Run:
         try:
             for index, stage in enumerate(job.stages):
                 job.current = index
-                if stage.account and not session.facts.get("owner"):
+                if stage.account and not session.owns_account:
                     continue  # another server of this protocol checks the account
                 blocked = session.blocker(stage.needs)
                 results = _skipped(session, stage, *blocked) if blocked else _guarded(session, stage)
@@ -253,8 +245,6 @@ class Run:
                     self._put(self._order(target, index, stage, sub), result)
             job.current = None
             session.close()
-            with self._lock:
-                self._state.facts.update({k: v for k, v in session.facts.items() if k != "owner"})
         except Exception as exc:
             failure_for(exc, job.attempt.step)  # logs it when it is a bug of ours
         finally:

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
 
 import dns.exception
 import dns.resolver
@@ -71,38 +70,6 @@ class Step(StrEnum):
     LOGOUT = "logout"
     DNS = "dns"
     WAIT = "wait"  # waiting for our own other login of the same account to end
-
-
-class Secret:
-    """A password that never shows itself: not in repr, str, format, logs or pickles."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a Secret cannot be pickled")
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 class UnexpectedReply(Exception):

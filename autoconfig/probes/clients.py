@@ -19,8 +19,8 @@ from typing import Any
 
 import imapclient
 
-from ..model import Protocol
-from .base import Secret, UnexpectedReply, printable
+from ..model import Protocol, Secret
+from .base import UnexpectedReply, printable
 
 
 class LoginRefused(Exception):

@@ -49,6 +49,14 @@ class FoldersDetails(Details):
     inbox_messages: int | None
     custom_folders: int
 
+    @property
+    def sent_on_server(self) -> bool | None:
+        """Does the flagged Sent folder hold mail (sent by webmail or an IMAP client)? None: no Sent flag."""
+        sent = dict(self.special_use).get("Sent")
+        if sent is None:
+            return None
+        return any(f.name == sent and (f.messages or 0) > 0 for f in self.folders)
+
 
 def _flag_role(flags: tuple[bytes, ...]) -> str | None:
     names = {f.decode("ascii", "replace").lstrip("\\").capitalize() for f in flags}
@@ -129,10 +137,6 @@ def run(session: Session) -> tuple[CheckResult, ...]:
             for suffix in STAGE.ids
         )
     details = analyse(folders, inbox)
-    session.facts["imap_custom_folders"] = details.custom_folders
-    sent = dict(details.special_use).get("Sent")
-    if sent is not None:
-        session.facts["sent_on_server"] = any(f.name == sent and (f.messages or 0) > 0 for f in folders)
     counts = params(folders=len(folders), messages=details.messages, unseen=details.unseen)
     if details.missing:
         folders_result = session.result(

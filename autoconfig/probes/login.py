@@ -139,7 +139,7 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
             failure = failure_for(exc, step)
             return done(failure.status, failure.code, failure.params)
     session.logged_in = True
-    session.facts["owner"] = session.slot.claim(t)
+    session.owns_account = session.slot.claim(t)
     if t.protocol is Protocol.IMAP:
         try:  # what the server offers once logged in (QUOTA, SPECIAL-USE…)
             session.attempt.begin(Step.CAPABILITIES, adapter.sock)

@@ -38,7 +38,6 @@ def run(session: Session) -> tuple[CheckResult, ...]:
         if failure.code != "proto.unexpected_reply":  # -ERR means "no UIDL"; anything else is a fault
             return (session.result(STAGE, failure.status, failure.code, failure.params, timer.ms),)
         uidl = False
-    session.facts.update(pop3_messages=messages, pop3_mailbox_bytes=size, uidl_supported=uidl)
     details = MailboxDetails(messages=messages, size_bytes=size, uidl=uidl)
     values = params(messages=messages, size_mb=round(size / 1024**2, 1))
     if not uidl:

@@ -75,11 +75,6 @@ def run(session: Session) -> tuple[CheckResult, ...]:
     root = roots.quota_roots[0] if roots.quota_roots else None
     triples = list(dict.fromkeys((q.resource, int(q.usage), int(q.limit)) for q in quotas))
     details = measure(root, triples)
-    if details.percent is not None:
-        session.facts["quota_percent"] = details.percent
-    if details.storage_limit_bytes is not None:
-        session.facts["quota_limit_bytes"] = details.storage_limit_bytes
-        session.facts["quota_used_bytes"] = details.storage_used_bytes
     status, code, values = judge(details, session.toolkit.options.quota_warning_percent)
     return (session.result(STAGE, status, code, values, timer.ms, details),)
 

@@ -14,14 +14,14 @@ import ssl
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import dns.resolver
 
-from ..model import DiagnosticsOptions, Protocol, Security
-from .base import Attempt, BudgetExhausted, Cancelled, CheckResult, Kind, Params, Secret, Status, Step, params
+from ..model import DiagnosticsOptions, Protocol, Secret, Security
+from .base import Attempt, BudgetExhausted, Cancelled, CheckResult, Kind, Params, Status, Step, params
 from .clients import Adapter
 
 LOW_TLS_SECURITY = "DEFAULT:@SECLEVEL=0"
@@ -204,7 +204,7 @@ class Session:
     tls_blocker: str | None = None  # the code that made TLS fail
     logged_in: bool = False
     login_blocker: tuple[str, Params] | None = None
-    facts: dict[str, object] = field(default_factory=dict)
+    owns_account: bool = False  # this server checks the protocol's account facts (AccountSlot)
     # (family, ip) of the host's other address family when it accepted TCP too (set by tcp).
     other_address: tuple[str, str] | None = None
 

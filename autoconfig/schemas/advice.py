@@ -1,8 +1,7 @@
 """The advice request and answer, and the recommendation a diagnosis report carries.
 
 `AnswersSchema` loads the questions' answers into `advice.Answers` (the diagnosis request
-nests it); `explain` turns an `Advice` into words in one language, ready for the answer
-schemas.
+nests it); the answer schemas dump `recommendation.Recommendation` and `AdviceAnswer`.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, post_load, validate
 
-from ..advice import CONNECTIVITY, Advice, Answers, Confidence, Reason
-from ..messages import LANGUAGES, words
+from ..advice import CONNECTIVITY, Answers, Confidence
+from ..messages import LANGUAGES
 from ..model import Protocol
 from .settings import SettingsSchema
 
@@ -85,7 +84,7 @@ class ExplainedReasonSchema(Schema):
 
 
 class RecommendationSchema(Schema):
-    """The advice in words; a diagnosis report's `recommendation`."""
+    """The advice in words (`recommendation.Recommendation`); a diagnosis report's `recommendation`."""
 
     protocol = fields.Enum(Protocol, by_value=True)
     confidence = fields.Enum(Confidence, by_value=True)
@@ -95,30 +94,7 @@ class RecommendationSchema(Schema):
 
 
 class AdviceSchema(RecommendationSchema):
-    """The answer of POST /api/v1/advice; `settings` only when the request named an address."""
+    """The answer of POST /api/v1/advice (`recommendation.AdviceAnswer`); `settings` only when
+    the request named an address."""
 
     settings = fields.Nested(SettingsSchema, allow_none=True)
-
-
-def _explain_one(reason: Reason, lang: str, faq_url: str | None) -> dict[str, Any]:
-    return {
-        "code": reason.code,
-        "text": words(reason.code, lang, reason.params).message,
-        "faq_url": faq_url,
-    }
-
-
-def explain(advice: Advice, lang: str, faq_url: str | None) -> dict[str, Any]:
-    """The advice with every reason and caution in `lang`, each citing the FAQ."""
-    return {
-        "protocol": advice.protocol,
-        "confidence": advice.confidence,
-        "reasons": [_explain_one(r, lang, faq_url) for r in advice.reasons],
-        "cautions": [_explain_one(c, lang, faq_url) for c in advice.cautions],
-        "faq_url": faq_url,
-    }
-
-
-def recommendation_json(advice: Advice, lang: str, faq_url: str | None) -> dict[str, Any]:
-    """JSON-ready recommendation for a diagnosis report."""
-    return RecommendationSchema().dump(explain(advice, lang, faq_url))  # type: ignore[no-any-return]

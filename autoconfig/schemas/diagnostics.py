@@ -10,8 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from ..diagnose import DescribedCheck, DiagnosisRequest, Report
 from ..messages import LANGUAGES
-from ..model import Protocol, Security, Status
-from ..probes import Secret
+from ..model import Protocol, Secret, Security, Status
 from ..probes.base import Kind
 from .advice import AnswersSchema, RecommendationSchema
 
@@ -65,18 +64,21 @@ def _details(check: DescribedCheck) -> dict[str, Any] | None:
 
 
 class CheckSchema(Schema):
-    id = fields.String()
-    kind = fields.Enum(Kind, by_value=True)
-    protocol = fields.Enum(Protocol, by_value=True, allow_none=True)
-    host = fields.String(allow_none=True)
-    port = fields.Integer(allow_none=True)
-    security = fields.Enum(Security, by_value=True, allow_none=True)
-    status = fields.Enum(Status, by_value=True)
-    code = fields.String()
+    """A `DescribedCheck`: the check's own fields, then its words."""
+
+    id = fields.String(attribute="check.id")
+    kind = fields.Enum(Kind, by_value=True, attribute="check.kind")
+    protocol = fields.Enum(Protocol, by_value=True, allow_none=True, attribute="check.protocol")
+    host = fields.String(allow_none=True, attribute="check.host")
+    port = fields.Integer(allow_none=True, attribute="check.port")
+    security = fields.Enum(Security, by_value=True, allow_none=True, attribute="check.security")
+    status = fields.Enum(Status, by_value=True, attribute="check.status")
+    code = fields.String(attribute="check.code")
     message = fields.String()
     remedy = fields.String(allow_none=True)
-    duration_ms = fields.Integer()
-    params = fields.Dict(keys=fields.String(), metadata={"description": "the values the words were filled with"})
+    duration_ms = fields.Integer(attribute="check.duration_ms")
+    params = fields.Dict(keys=fields.String(), attribute="check.params",
+                         metadata={"description": "the values the words were filled with"})
     data = fields.Function(_details, metadata={"description": "the check's own facts (TLS version, folders…)"})
 
 

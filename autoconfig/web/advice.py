@@ -10,7 +10,8 @@ from marshmallow import Schema, ValidationError
 from ..advice import recommend
 from ..errors import InvalidInput
 from ..i18n import request_language
-from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema, explain
+from ..recommendation import AdviceAnswer, explain
+from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema
 from .context import services, settings_for
 
 bp = Blueprint("advice", __name__, url_prefix="/api/v1")
@@ -51,6 +52,6 @@ def advice() -> Response:
     lang = request_language(wanted.lang)
     settings = settings_for(wanted.email) if wanted.email else None
     faq_url = config.service.help_for(settings.provider if settings else None).faq_url
-    answer = explain(recommend(wanted.answers), lang, faq_url)
-    answer["settings"] = settings
+    recommendation = explain(recommend(wanted.answers), lang, faq_url)
+    answer = AdviceAnswer.of(recommendation, settings)
     return jsonify(AdviceSchema().dump(answer))

@@ -22,7 +22,8 @@ from ..errors import InvalidAddress, UnknownDomain
 from ..i18n import current_language
 from ..messages import words
 from ..model import Auth, Protocol, ResolvedServer, Security, Settings
-from ..schemas.advice import AnswersSchema, explain
+from ..recommendation import Recommendation, explain
+from ..schemas.advice import AnswersSchema
 from .context import services, settings_for
 from .limits import AUTOCONFIG, RATE_LIMITED, BucketFull, record_refusal
 
@@ -89,7 +90,7 @@ def _lookup(email: str) -> tuple[Settings | None, str | None, int]:
 
 def _advice(
     args: Any, lang: str, settings: Settings | None
-) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
+) -> tuple[Recommendation | None, dict[str, str], dict[str, str]]:
     """The advice for the answers in the query string, the answers as given, and errors."""
     given = {name: args.get(name, "").strip() for name in ANSWER_FIELDS}
     if not args.get("advise"):

@@ -9,8 +9,9 @@ from flask import Flask
 from .config import config_path_from_env, load_config
 from .model import Config
 from .services import Services
+from .version import __version__
 
-__version__ = "1.0.0"
+__all__ = ["__version__", "create_app"]
 
 
 def _template_folder() -> str:

@@ -275,3 +275,19 @@ def test_a_limit_on_one_view_spares_its_siblings_in_the_same_blueprint() -> None
     client = app.test_client()
     assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
     assert [client.get("/free").status_code for _ in range(5)] == [200] * 5
+
+
+def test_every_operation_documented_as_limited_is_under_its_views_limit(app: Flask) -> None:
+    # Given the limits each view declares next to its route
+    from autoconfig.openapi import OPERATIONS
+    from autoconfig.web.limits import DIAGNOSIS, SETUP, declared, endpoint_for
+
+    limited_endpoints = declared(app, SETUP) | declared(app, DIAGNOSIS)
+    # Then every operation the OpenAPI document says may answer 429 is served by a limited view
+    for op in OPERATIONS:
+        if 429 in op.responses:
+            assert endpoint_for(app, op.method.upper(), op.path.replace("{email}", ADDRESS)) in limited_endpoints
+    # and the diagnosis view is under the diagnosis limits, not in the client-setup bucket
+    assert declared(app, DIAGNOSIS) == {"diagnostics.run"}
+    assert "diagnostics.run" not in declared(app, SETUP)
+    assert {"pages.index", "advice.advice", "outlook.pox", "clients.thunderbird_config"} <= declared(app, SETUP)

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         errors,
         limits,
         observability,
+        ops,
         outlook,
         pages,
         security,
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
     observability.init_app(app)  # first: every later hook knows the endpoint
+    ops.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

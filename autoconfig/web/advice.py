@@ -13,6 +13,7 @@ from ..i18n import request_language
 from ..recommendation import AdviceAnswer, explain
 from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema
 from .context import services, settings_for
+from .limits import SETUP, limited
 
 bp = Blueprint("advice", __name__, url_prefix="/api/v1")
 
@@ -46,6 +47,7 @@ def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 @bp.post("/advice")
+@limited(SETUP)
 def advice() -> Response:
     wanted: AdviceRequest = load(AdviceRequestSchema(), json_object())
     config = services().config

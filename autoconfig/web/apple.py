@@ -15,6 +15,7 @@ from ..formats import mobileconfig
 from ..model import Protocol, ServiceOptions, Settings
 from ..signing import ProfileSigner, load_signers
 from .context import services, settings_for
+from .limits import SETUP, limited
 
 bp = Blueprint("apple", __name__)
 SIGNERS = "autoconfig.profile_signers"
@@ -62,6 +63,7 @@ def profile_bytes(
 
 
 @bp.get("/mobileconfig")
+@limited(SETUP)
 def profile() -> Response:
     """The profile for ?email= (or ?emailaddress=), optional protocol=imap|pop3, name= and lang=."""
     args = request.args

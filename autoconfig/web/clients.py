@@ -11,6 +11,7 @@ from ..memo import body_and_etag
 from ..model import Settings
 from ..services import Services
 from .context import services, settings_for
+from .limits import SETUP, limited
 
 bp = Blueprint("clients", __name__)
 CACHE_SECONDS = 3600
@@ -60,6 +61,7 @@ def thunderbird_answer(app_services: Services, settings: Settings) -> tuple[byte
 
 @bp.get(THUNDERBIRD_PATHS[0])
 @bp.get(THUNDERBIRD_PATHS[1])
+@limited(SETUP)
 def thunderbird_config() -> Response:
     """Most of these requests are answered by the fast path before Flask sees them."""
     failed: Exception | None = request.environ.pop(HANDED_OVER, None)

@@ -19,6 +19,7 @@ from ..errors import InvalidAddress, InvalidInput
 from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from .context import services
+from .limits import DIAGNOSIS, limited
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
 EXTENSION = "autoconfig.diagnostics"
@@ -76,6 +77,7 @@ def _lines(diagnosis: Diagnosis) -> Iterator[str]:
 
 
 @bp.post("/diagnostics")
+@limited(DIAGNOSIS)
 def run() -> Response:
     diagnosis = _start()
     if request.accept_mimetypes.best_match(["application/json", NDJSON]) == NDJSON:

@@ -11,6 +11,7 @@ from ..messages import LANGUAGES
 from ..resolver import make_resolver
 from ..schemas.dns import dump
 from .context import services
+from .limits import SETUP, limited
 
 bp = Blueprint("dns", __name__, url_prefix="/api/v1")
 
@@ -26,6 +27,7 @@ def _language() -> str:
 
 
 @bp.get("/dns")
+@limited(SETUP)
 def dns_health() -> Response:
     raw = request.args.get("domain")
     if not raw:

@@ -6,9 +6,9 @@
 - Client setup and the cheap lookups (autoconfig, autodiscover, mobileconfig, settings,
   DNS, advice): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
 
-Limits are attached here, at registration, to whichever views serve the SPEC's paths, so
-the blueprints need not know about them. The diagnosis limits go through Flask-Limiter,
-wrapped around that view. The
+Each view says which limit it is under, with `@limited(SETUP)` or `@limited(DIAGNOSIS)` next
+to its route; `init_app` reads those marks from the app's views, so a view keeps its limit
+whatever its path. The diagnosis limits go through Flask-Limiter, wrapped around that view. The
 client-setup bucket is checked with Flask-Limiter's own `limits` strategy and storage in
 one before-request hook: Flask-Limiter's per-request resolution cost about 0.5 ms, more
 than the whole autoconfig answer, on the endpoints that clients hit most.
@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded, RouteLimit
@@ -53,24 +53,30 @@ KEY_PREFIX = "autoconfig"
 RATE_LIMITED = "http.rate_limited"
 
 PER_IP, PER_ACCOUNT, AUTOCONFIG = "per_ip", "per_account", "autoconfig_per_ip"
-DIAGNOSTICS = ("POST", "/api/v1/diagnostics")
-# (method, a path the SPEC names) → the endpoint serving it gets the shared generous limit.
-AUTOCONFIG_ROUTES = (
-    ("GET", "/mail/config-v1.1.xml"),
-    ("GET", "/.well-known/autoconfig/mail/config-v1.1.xml"),
-    ("POST", "/autodiscover/autodiscover.xml"),
-    ("GET", "/autodiscover/autodiscover.json/v1.0/someone@example.com"),
-    ("GET", "/autodiscover/autodiscover.json"),
-    ("GET", "/mobileconfig"),
-    ("GET", "/api/v1/settings"),
-    ("GET", "/api/v1/dns"),
-    ("POST", "/api/v1/advice"),  # may look up the address's domain (settings), like /api/v1/settings
-    ("GET", "/"),  # the page looks up ?email= and renders ~100 translated strings: refused in HTML
-    ("POST", "/"),
-)
+# What a view declares with @limited(...): the client-setup bucket, or the diagnosis limits.
+Kind = Literal["setup", "diagnosis"]
+SETUP: Kind = "setup"
+DIAGNOSIS: Kind = "diagnosis"
+_MARK = "_autoconfig_limit"
+View = TypeVar("View", bound=Callable[..., Any])
 # A client owning an IPv6 /64 has 2**64 addresses: count the network, not the address.
 IPV6_PREFIX = 64
 REDIS_TIMEOUTS: dict[str, str | int] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+
+def limited(kind: Kind) -> Callable[[View], View]:
+    """Declare, next to a view's route, the limit it is under; `init_app` reads it."""
+
+    def mark(view: View) -> View:
+        setattr(view, _MARK, kind)
+        return view
+
+    return mark
+
+
+def declared(app: Flask, kind: Kind) -> frozenset[str]:
+    """The endpoints of `app` whose views declared `kind`."""
+    return frozenset(endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, None) == kind)
 
 
 def client_key() -> str:
@@ -285,22 +291,17 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, _refused)
 
-    diagnostics = endpoint_for(app, *DIAGNOSTICS)
+    diagnostics = declared(app, DIAGNOSIS)
     _drop_request_hooks(app, limiter)
-    if diagnostics is not None:
+    if diagnostics:
         _attach(
-            app, {diagnostics},
+            app, set(diagnostics),
             limiter.limit(options.diagnostics_per_ip, scope=PER_IP, methods=["POST"]),
             limiter.limit(
                 options.diagnostics_per_account, key_func=account_key, scope=PER_ACCOUNT,
                 methods=["POST"], exempt_when=lambda: not account_key(),
             ),
         )
-    endpoints = {endpoint_for(app, method, path) for method, path in AUTOCONFIG_ROUTES}
-    app.extensions[SETUP_BUCKET] = SetupBucket(
-        options.autoconfig_per_ip,
-        frozenset(e for e in endpoints if e is not None and e != diagnostics),
-        limiter,
-    )
+    app.extensions[SETUP_BUCKET] = SetupBucket(options.autoconfig_per_ip, declared(app, SETUP), limiter)
     app.register_error_handler(BucketFull, _bucket_full)
     app.before_request(_check_setup_bucket)

@@ -1,6 +1,5 @@
-"""What operations sees: a request id on every request and log line, an access log,
-Prometheus metrics in a registry of this app's own, /healthz, /metrics and the OpenAPI
-document.
+"""What operations sees: a request id on every request and log line, an access log and
+Prometheus metrics in a registry of this app's own (served by web/ops.py).
 
 Every app gets its own `CollectorRegistry` (tests build many apps; the global registry
 would refuse the second). Under gunicorn with several workers, set
@@ -16,20 +15,18 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import Token
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Flask, current_app, request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from .. import __version__
 from ..logs import REDACTED_MARK, redact, request_id_var
-from .context import services
+from ..version import __version__
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -48,7 +45,6 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_log = logging.getLogger("autoconfig.access")
-bp = Blueprint("ops", __name__)
 
 
 @dataclass(frozen=True)
@@ -122,17 +118,7 @@ def _multiprocess() -> bool:
 
 
 def metrics(app: Flask | None = None) -> Metrics:
-    return (app or current_app).extensions[EXTENSION].metrics  # type: ignore[no-any-return]
-
-
-@dataclass
-class _State:
-    metrics: Metrics
-    document: Callable[[], dict[str, Any]]
-
-    @cached_property
-    def openapi_json(self) -> bytes:
-        return json.dumps(self.document(), ensure_ascii=False, indent=1).encode("utf-8")
+    return (app or current_app).extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
 def current_request_id() -> str | None:
@@ -348,57 +334,8 @@ class _ObservedBody:
             self._exchange.finish()
 
 
-@bp.get("/healthz")
-def healthz() -> Response:
-    """Liveness: the configuration is loaded; says which version and whether the limiter's
-    storage answers (when it does not, limits fall back to per-process memory)."""
-    from .limits import storage_status
-
-    config = services().config
-    storage = storage_status(current_app)
-    body = {
-        "status": "ok" if storage != "unreachable" else "degraded",
-        "version": __version__,
-        "config": {
-            "loaded": True,
-            "source": str(config.source) if config.source else None,
-            "providers": len(config.providers),
-        },
-        "rate_limit_storage": storage,
-    }
-    response = jsonify(body)
-    response.cache_control.no_store = True
-    return response
-
-
-@bp.get("/metrics")
-def prometheus_metrics() -> Response:
-    body, content_type = metrics().exposition(request.headers.get("Accept"))
-    response = Response(body, content_type=content_type)
-    response.cache_control.no_store = True
-    return response
-
-
-@bp.get("/api/v1/openapi.json")
-def openapi_document() -> Response:
-    state: _State = current_app.extensions[EXTENSION]
-    response = Response(state.openapi_json, content_type="application/json")
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    response.add_etag()
-    response.make_conditional(request)
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Register first, so every later hook already knows the endpoint. The middleware is
+    """Call first, so every later hook already knows the endpoint. The middleware is
     installed by `web.init_app`, with the others."""
-    from ..openapi import build_document
-
-    config = services(app).config
-    app.extensions[EXTENSION] = _State(
-        metrics=Metrics.build(),
-        document=lambda: build_document(version=__version__, server_url=config.service.public_url),
-    )
+    app.extensions[EXTENSION] = Metrics.build()
     app.before_request(_note_endpoint)
-    app.register_blueprint(bp)

@@ -23,6 +23,7 @@ from ..formats.autodiscover import AutodiscoverRequestError, ErrorCode
 from ..model import Settings
 from ..xmlinput import MAX_XML_BYTES, XmlTooLarge
 from .context import services, settings_for
+from .limits import SETUP, limited
 
 log = logging.getLogger(__name__)
 bp = Blueprint("outlook", __name__)
@@ -104,6 +105,7 @@ def _xml(body: bytes, status: int = 200) -> Response:
     methods=POX_METHODS,
     provide_automatic_options=True,
 )
+@limited(SETUP)
 def pox(**_: str) -> Response:
     """POST an Autodiscover request, get the IMAP/POP3/SMTP settings (or an Error document)."""
     try:
@@ -154,12 +156,14 @@ def _v2(email: str | None) -> Response:
 
 
 @bp.get("/<anycase('autodiscover'):_dir>/<anycase('autodiscover.json'):_file>/<anycase('v1.0'):_v>/<rest:email>")
+@limited(SETUP)
 def v2_path(email: str, **_: str) -> Response:
     """Autodiscover v2, path form: /autodiscover/autodiscover.json/v1.0/<address>?Protocol=AutodiscoverV1."""
     return _v2(email)
 
 
 @bp.get("/<anycase('autodiscover'):_dir>/<anycase('autodiscover.json'):_file>")
+@limited(SETUP)
 def v2_query(**_: str) -> Response:
     """Autodiscover v2, query form: /autodiscover/autodiscover.json?Email=<address>&Protocol=AutodiscoverV1."""
     return _v2(_arg("Email"))

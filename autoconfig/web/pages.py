@@ -25,7 +25,7 @@ from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..recommendation import Recommendation, explain
 from ..schemas.advice import AnswersSchema
 from .context import services, settings_for
-from .limits import AUTOCONFIG, RATE_LIMITED, BucketFull, record_refusal
+from .limits import AUTOCONFIG, RATE_LIMITED, SETUP, BucketFull, limited, record_refusal
 
 bp = Blueprint("pages", __name__)
 
@@ -106,11 +106,13 @@ def _advice(
 
 
 @bp.get("/")
+@limited(SETUP)
 def index() -> tuple[str, int]:
     return _page(request.args.get("email", "").strip())
 
 
 @bp.post("/")
+@limited(SETUP)
 def check_without_script() -> tuple[str, int]:
     """The check form posted without JavaScript: the password is dropped unread, and the
     page says the check needs the browser's script (it streams from the diagnostics API)."""

@@ -18,6 +18,10 @@ Severities, and why:
   the service only makes clients skip it: a `warning`.
 - autoconfig/autodiscover: missing or resolving elsewhere is a `warning`; clients fall
   back to other methods, and a wildcard record often points these names at a web host.
+- CalDAV/CardDAV (RFC 6764), only for the types the provider offers: a missing SRV record
+  is a `warning` (clients that know the server's name still work), one naming another host
+  an `error` (like a mail SRV); the `path=` TXT record missing or different is a `warning`
+  (clients then try `/.well-known/caldav` on the SRV target).
 - A lookup that failed (timeout, SERVFAIL, refused) is `dns.lookup_failed`, never
   "missing": an `error` for MX, a `warning` for the optional records.
 """
@@ -50,6 +54,7 @@ KIND_MX = "mx"
 KIND_SRV = "srv"
 KIND_AUTOCONFIG = "autoconfig"
 KIND_AUTODISCOVER = "autodiscover"
+KIND_DAV = "dav"
 
 # Every code a DnsHealth may carry; messages.CATALOGUE has words for each.
 CODES: tuple[str, ...] = (
@@ -70,6 +75,12 @@ CODES: tuple[str, ...] = (
     "dns.autodiscover_missing",
     "dns.autodiscover_foreign",
     "dns.autodiscover_srv_missing",
+    "dns.dav_srv_ok",
+    "dns.dav_srv_missing",
+    "dns.dav_srv_mismatch",
+    "dns.dav_path_ok",
+    "dns.dav_path_missing",
+    "dns.dav_path_mismatch",
     "dns.lookup_failed",
 )
 
@@ -242,30 +253,67 @@ def _srv_pairs(records: Iterable[dns.rdata.Rdata]) -> set[tuple[str, int]]:
     return {(str(r.target).lower(), r.port) for r in records if isinstance(r, SRV)}
 
 
-def judge_srv(service: zone.SrvService, expected_records: tuple[ZoneRecord, ...], lk: Lookup) -> RecordCheck:
-    """An RFC 6186/8314 record against our servers; matching is on target and port."""
+SRV_CODES = {"ok": "dns.srv_ok", "missing": "dns.srv_missing", "mismatch": "dns.srv_mismatch"}
+DAV_SRV_CODES = {"ok": "dns.dav_srv_ok", "missing": "dns.dav_srv_missing", "mismatch": "dns.dav_srv_mismatch"}
+
+
+def judge_srv(
+    label: str, expected_records: tuple[ZoneRecord, ...], lk: Lookup, *, kind: str = KIND_SRV
+) -> RecordCheck:
+    """An RFC 6186/8314 (or, with kind `dav`, RFC 6764) record against our servers; matching is
+    on target and port."""
     expected = tuple(r.rdata for r in expected_records)
     offered = expected != (zone.NOT_OFFERED,)
+    codes = DAV_SRV_CODES if kind == KIND_DAV else SRV_CODES
     if lk.failed:
-        return _failed(KIND_SRV, lk, expected, "SRV", Status.WARNING)
+        return _failed(kind, lk, expected, "SRV", Status.WARNING)
     found = _text(lk.records)
 
     def check(status: Status, code: str) -> RecordCheck:
         params = _params(
-            name=lk.name, service=service.label, expected=_joined(expected), found=_joined(found)
+            name=lk.name, service=label, expected=_joined(expected), found=_joined(found)
         )
-        return RecordCheck(KIND_SRV, lk.name, "SRV", expected, found, status, code, params)
+        return RecordCheck(kind, lk.name, "SRV", expected, found, status, code, params)
 
     if not found:
-        return check(Status.WARNING, "dns.srv_missing") if offered else check(Status.OK, "dns.srv_not_offered")
+        return check(Status.WARNING, codes["missing"]) if offered else check(Status.OK, "dns.srv_not_offered")
     pairs = _srv_pairs(lk.records)
     says_not_offered = pairs == {(".", 0)} or all(t == "." for t, _ in pairs)
     if says_not_offered:
-        return check(Status.WARNING, "dns.srv_mismatch") if offered else check(Status.OK, "dns.srv_ok")
+        return check(Status.WARNING, codes["mismatch"]) if offered else check(Status.OK, "dns.srv_ok")
     ours = {(t, p) for r in expected_records for t, p in [_srv_target(r.rdata)]}
     if offered and pairs <= ours:
-        return check(Status.OK, "dns.srv_ok")
-    return check(Status.ERROR, "dns.srv_mismatch")
+        return check(Status.OK, codes["ok"])
+    return check(Status.ERROR, codes["mismatch"])
+
+
+def _txt_strings(records: Iterable[dns.rdata.Rdata]) -> tuple[str, ...]:
+    found = []
+    for record in records:
+        strings = getattr(record, "strings", ())
+        found.append(b"".join(strings).decode("utf-8", "replace"))
+    return tuple(found)
+
+
+def judge_dav_path(expected_records: tuple[ZoneRecord, ...], lk: Lookup) -> RecordCheck:
+    """RFC 6764's `path=` TXT record: the context path clients ask for the principal at."""
+    expected = tuple(r.rdata for r in expected_records)
+    if lk.failed:
+        return _failed(KIND_DAV, lk, expected, "TXT", Status.WARNING)
+    strings = _txt_strings(lk.records)
+    found = tuple(f'"{text}"' for text in strings)
+    paths = [text[len("path="):] for text in strings if text.startswith("path=")]
+    wanted = [r.rdata.strip('"')[len("path="):] for r in expected_records]
+
+    def check(status: Status, code: str) -> RecordCheck:
+        params = _params(name=lk.name, expected=_joined(expected), found=_joined(found))
+        return RecordCheck(KIND_DAV, lk.name, "TXT", expected, found, status, code, params)
+
+    if not paths:
+        return check(Status.WARNING, "dns.dav_path_missing")
+    if paths == wanted:
+        return check(Status.OK, "dns.dav_path_ok")
+    return check(Status.WARNING, "dns.dav_path_mismatch")
 
 
 def _srv_target(rdata: str) -> tuple[str, int]:
@@ -374,6 +422,9 @@ def check_dns(
     queries += [(name, t) for name in host_names.values() for t in ("A", "AAAA")]
     if not service.is_ip:
         queries += [(srv_name, "SRV"), (service.host, "A"), (service.host, "AAAA")]
+    dav_types = [t for t in zone.DAV_SRV if zone.dav_services(provider, t)]
+    dav_names = {t: f"{zone.DAV_SRV[t]}.{domain}" for t in dav_types}
+    queries += [(name, rtype) for name in dav_names.values() for rtype in ("SRV", "TXT")]
     found = fetch(resolver, queries, lifetime)
 
     service_addresses: set[str] | None = {str(ipaddress.ip_address(service.host))} if service.is_ip else None
@@ -383,7 +434,7 @@ def check_dns(
 
     checks: list[RecordCheck] = [judge_mx(domain, zone.mx_records(provider, domain), found[(domain, "MX")])]
     for s in zone.SRV_SERVICES:
-        checks.append(judge_srv(s, zone.srv_records(provider, domain, s), found[(f"{s.label}.{domain}", "SRV")]))
+        checks.append(judge_srv(s.label, zone.srv_records(provider, domain, s), found[(f"{s.label}.{domain}", "SRV")]))
     host_checks = {
         kind: judge_host(
             kind,
@@ -404,4 +455,8 @@ def check_dns(
                 host_ok=host_checks[KIND_AUTODISCOVER].status is Status.OK,
             )
         )
+    for dav_type, name in dav_names.items():
+        expected = zone.dav_srv_records(provider, domain, dav_type)
+        checks.append(judge_srv(zone.DAV_SRV[dav_type], expected, found[(name, "SRV")], kind=KIND_DAV))
+        checks.append(judge_dav_path(zone.dav_path_records(provider, domain, dav_type), found[(name, "TXT")]))
     return DnsHealth(domain=domain, checks=tuple(checks), zone_lines=zone.lines(provider, domain, public_url))

@@ -193,6 +193,62 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Optional: publish the SRV record shown in the zone lines ({expected}).",
         ),
     },
+    "dns.dav_srv_ok": {
+        "it": Text("Il record SRV {name} porta calendari e contatti al server giusto ({found})."),
+        "en": Text("The SRV record {name} leads calendars and contacts to the right server ({found})."),
+    },
+    "dns.dav_srv_missing": {
+        "it": Text(
+            "Manca il record SRV {name}: i programmi che cercano da soli calendari e contatti (RFC 6764, "
+            "come Thunderbird e DAVx⁵) non trovano il server; con l'indirizzo del server scritto a mano funzionano.",
+            "Pubblica il record SRV indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The SRV record {name} is missing: programs that look for calendars and contacts by themselves "
+            "(RFC 6764, like Thunderbird and DAVx⁵) do not find the server; with its address typed by hand they work.",
+            "Publish the SRV record shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.dav_srv_mismatch": {
+        "it": Text(
+            "Il record SRV {name} indica {found}, ma il nostro server di calendari e contatti è {expected}: "
+            "i programmi che lo seguono cercano calendari e contatti nel posto sbagliato.",
+            "Correggi il record SRV come indicato tra le righe di zona ({expected}), oppure cancellalo.",
+        ),
+        "en": Text(
+            "The SRV record {name} says {found}, but our calendar and contacts server is {expected}: programs "
+            "that follow it look for calendars and contacts in the wrong place.",
+            "Correct the SRV record as shown in the zone lines ({expected}), or delete it.",
+        ),
+    },
+    "dns.dav_path_ok": {
+        "it": Text("Il record TXT {name} indica il percorso giusto per calendari e contatti ({found})."),
+        "en": Text("The TXT record {name} gives the right path for calendars and contacts ({found})."),
+    },
+    "dns.dav_path_missing": {
+        "it": Text(
+            "Manca il record TXT {name} con il percorso (path=): i programmi provano allora l'indirizzo "
+            "/.well-known del server, che può non bastare.",
+            "Pubblica il record TXT indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The TXT record {name} with the path (path=) is missing: programs then try the server's "
+            "/.well-known address, which may not be enough.",
+            "Publish the TXT record shown in the zone lines ({expected}).",
+        ),
+    },
+    "dns.dav_path_mismatch": {
+        "it": Text(
+            "Il record TXT {name} indica {found}, ma il percorso giusto è {expected}: i programmi cercano "
+            "calendari e contatti nel posto sbagliato.",
+            "Correggi il record TXT come indicato tra le righe di zona ({expected}).",
+        ),
+        "en": Text(
+            "The TXT record {name} says {found}, but the right path is {expected}: programs look for "
+            "calendars and contacts in the wrong place.",
+            "Correct the TXT record as shown in the zone lines ({expected}).",
+        ),
+    },
     "dns.lookup_failed": {
         "it": Text(
             "La ricerca DNS di {name} ({rtype}) non è riuscita ({reason}): non si può dire se il "

@@ -176,6 +176,17 @@ OPERATIONS: tuple[Operation, ...] = (
                    400: ERROR_400, 404: ERROR_404, 429: ERROR_429},
         rate_limited=True,
     ),
+    *(
+        Operation(
+            "get", f"/.well-known/{kind}", f"RFC 6764: where the {what} server is", "clients",
+            description="Answered on the customer's names (`autoconfig.<domain>`, `<domain>`): the provider "
+            "comes from the Host header. PROPFIND is redirected the same way.",
+            responses={301: Reply(f"to the {what} server's context path", {"type": "string"}, "text/html",
+                                  headers={"Location": {"description": "the target", "schema": {"type": "string"}}}),
+                       400: ERROR_400, 404: ERROR_404},
+        )
+        for kind, what in (("caldav", "calendar (CalDAV)"), ("carddav", "contacts (CardDAV)"))
+    ),
     Operation(
         "get", "/api/v1/settings", "The resolved settings of an address", "api",
         description="What every client format renders from.",

@@ -8,6 +8,9 @@ lines we tell a customer to publish and the checks we run can never disagree.
 - SRV (RFC 6186, RFC 8314 for `_submissions`): one record per configured server, priority
   in the config's order of preference; `0 0 0 .` ("not offered") for a service we do not
   run. Plain (unencrypted) servers are never published, as in the Thunderbird format.
+- CalDAV/CardDAV (RFC 6764): `_caldavs._tcp` / `_carddavs._tcp` SRV records naming each
+  configured DAV server's host and port, and a `path=` TXT record with the context path (the
+  URL's path up to its first per-user placeholder), only for the types the provider offers.
 - `autoconfig.` and `autodiscover.` point at the service host (CNAME; A/AAAA when the
   public URL names an IP address); `_autodiscover._tcp` SRV at its host and port.
 """
@@ -19,7 +22,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..model import PLACEHOLDER_DOMAIN, Protocol, Provider, Security
+from ..model import PLACEHOLDER_DOMAIN, DavService, DavType, Protocol, Provider, Security
 
 TTL = 3600
 MX_STEP = 10
@@ -45,6 +48,7 @@ SRV_SERVICES: tuple[SrvService, ...] = (
     SrvService("_submission._tcp", Protocol.SMTP, Security.STARTTLS),
 )
 AUTODISCOVER_SRV = "_autodiscover._tcp"
+DAV_SRV = {DavType.CALDAV: "_caldavs._tcp", DavType.CARDDAV: "_carddavs._tcp"}
 NOT_OFFERED = "0 0 0 ."
 
 
@@ -141,6 +145,48 @@ def autodiscover_srv_records(domain: str, public_url: str) -> tuple[ZoneRecord, 
     return (ZoneRecord(f"{AUTODISCOVER_SRV}.{fqdn(domain)}", "SRV", f"0 0 {target.port} {fqdn(target.host)}"),)
 
 
+def context_path(url: str, domain: str) -> str:
+    """The DAV context path of RFC 6764: the URL's path up to the first segment that still holds
+    a per-user placeholder (%EMAILDOMAIN% is known per domain and filled)."""
+    path = expand_domain(urlsplit(url).path or "/", domain)
+    if "%" not in path:
+        return path
+    kept = path[: path.index("%")]
+    return kept[: kept.rindex("/") + 1]
+
+
+def dav_services(provider: Provider, dav_type: DavType) -> tuple[DavService, ...]:
+    return tuple(d for d in provider.dav if d.type is dav_type)
+
+
+def dav_srv_records(provider: Provider, domain: str, dav_type: DavType) -> tuple[ZoneRecord, ...]:
+    """`_caldavs._tcp` / `_carddavs._tcp`: one SRV per configured server of that type, in order."""
+    owner = f"{DAV_SRV[dav_type]}.{fqdn(domain)}"
+    found = []
+    for rank, dav in enumerate(dav_services(provider, dav_type)):
+        parts = urlsplit(dav.url)
+        target = f"{parts.port or 443} {fqdn(parts.hostname or '')}"
+        found.append(ZoneRecord(owner, "SRV", f"{SRV_STEP * rank} 1 {target}"))
+    return tuple(found)
+
+
+def dav_path_records(provider: Provider, domain: str, dav_type: DavType) -> tuple[ZoneRecord, ...]:
+    """The `path=` TXT record beside the SRV (RFC 6764 section 4), from the preferred server."""
+    services = dav_services(provider, dav_type)
+    if not services:
+        return ()
+    path = context_path(services[0].url, domain)
+    return (ZoneRecord(f"{DAV_SRV[dav_type]}.{fqdn(domain)}", "TXT", f'"path={path}"'),)
+
+
+def dav_records(provider: Provider, domain: str) -> tuple[ZoneRecord, ...]:
+    return tuple(
+        r
+        for dav_type in DavType
+        for r in (*dav_srv_records(provider, domain, dav_type), *dav_path_records(provider, domain, dav_type))
+    )
+
+
 def records(provider: Provider, domain: str, public_url: str) -> tuple[ZoneRecord, ...]:
     """Every record to publish for `domain`, in the order the zone lines show them."""
     return (
@@ -149,6 +195,7 @@ def records(provider: Provider, domain: str, public_url: str) -> tuple[ZoneRecor
         *host_records("autoconfig", domain, public_url),
         *host_records("autodiscover", domain, public_url),
         *autodiscover_srv_records(domain, public_url),
+        *dav_records(provider, domain),
     )
 
 

@@ -17,7 +17,7 @@ from ..model import Provider, Status
 
 
 class RecordCheckSchema(Schema):
-    kind = fields.String(metadata={"description": "mx, srv, autoconfig or autodiscover"})
+    kind = fields.String(metadata={"description": "mx, srv, autoconfig, autodiscover or dav (RFC 6764)"})
     name = fields.String(metadata={"description": "the owner name that was looked up"})
     rtype = fields.String(metadata={"description": "the record type we expect there"})
     expected = fields.List(fields.String(), metadata={"description": "records we expect, zone-file form"})

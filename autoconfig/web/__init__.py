@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         api,
         apple,
         clients,
+        dav,
         diagnostics,
         dns,
         errors,
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(clients.bp)
+    app.register_blueprint(dav.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outlook.bp)
     app.register_blueprint(apple.bp)

@@ -183,7 +183,8 @@ OPERATIONS: tuple[Operation, ...] = (
             "comes from the Host header. PROPFIND is redirected the same way.",
             responses={301: Reply(f"to the {what} server's context path", {"type": "string"}, "text/html",
                                   headers={"Location": {"description": "the target", "schema": {"type": "string"}}}),
-                       400: ERROR_400, 404: ERROR_404},
+                       400: ERROR_400, 404: ERROR_404, 429: ERROR_429},
+            rate_limited=True,
         )
         for kind, what in (("caldav", "calendar (CalDAV)"), ("carddav", "contacts (CardDAV)"))
     ),

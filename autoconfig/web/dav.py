@@ -18,6 +18,7 @@ from ..lookup import settings_for_domain
 from ..model import DavType
 from .clients import domain_from_host
 from .context import services
+from .limits import SETUP, limited
 
 bp = Blueprint("dav", __name__)
 # RFC 6764 section 5: a redirect, which clients follow for GET and PROPFIND alike.
@@ -41,10 +42,12 @@ def dav_redirect(dav_type: DavType) -> Response:
 
 
 @bp.route("/.well-known/caldav", methods=METHODS)
+@limited(SETUP)
 def caldav() -> Response:
     return dav_redirect(DavType.CALDAV)
 
 
 @bp.route("/.well-known/carddav", methods=METHODS)
+@limited(SETUP)
 def carddav() -> Response:
     return dav_redirect(DavType.CARDDAV)

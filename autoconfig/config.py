@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -168,6 +169,7 @@ def _provider(p: dict[str, Any], base_dir: Path) -> Provider:
         domain_patterns=tuple("*." + normalize_domain(x[2:])[0] for x in p["domain_patterns"]),
         domains_file=_path(p["domains_file"], base_dir),
         mx_hosts=tuple(h.rstrip(".") for h in p["mx_hosts"]),  # lower case, as validated
+        login_networks=tuple(ipaddress.ip_network(n, strict=False) for n in p["login_networks"]),
         username=p["username"],
         webmail_url=p["webmail_url"],
         servers=tuple(

@@ -605,6 +605,22 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Fix the TLS problem shown first; the diagnosis never sends a password unprotected.",
         ),
     },
+    "auth.not_attempted_foreign_host": {
+        "it": Text(
+            "La password non è stata inviata a {host}: il suo nome viene dal dominio dell'indirizzo e il suo "
+            "indirizzo IP ({ip}) non è nelle reti dei nostri server di posta. Il resto è stato verificato.",
+            "Se {host} è davvero un nostro server, l'amministratore aggiunga la sua rete a login_networks del "
+            "fornitore. Altrimenti il dominio potrebbe imitare il nostro: non inserire la password in "
+            "programmi configurati per quel server.",
+        ),
+        "en": Text(
+            "The password was not sent to {host}: its name comes from the address's domain and its IP address "
+            "({ip}) is not in our mail servers' networks. Everything else was checked.",
+            "If {host} really is one of our servers, an administrator adds its network to the provider's "
+            "login_networks. Otherwise the domain may imitate ours: do not type the password into mail programs "
+            "set up for that server.",
+        ),
+    },
     "imap.folders_ok": {
         "it": Text(
             "Cartelle a posto: {folders} cartelle, Posta inviata, Bozze, Cestino e Spam riconoscibili; "

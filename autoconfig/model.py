@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _HASH = "_hash"
 
 
@@ -241,6 +243,8 @@ class Provider:
     domain_patterns: tuple[str, ...] = ()
     domains_file: Path | None = None
     mx_hosts: tuple[str, ...] = ()
+    # Where the provider's own mailbox servers are: a %EMAILDOMAIN% host gets a password only there.
+    login_networks: tuple[IPNetwork, ...] = ()
     webmail_url: str | None = None
     mobileconfig: MobileConfigOptions | None = None
     dav: tuple[DavService, ...] = ()

@@ -77,6 +77,7 @@ def plan(settings: Settings, protocols: Sequence[Protocol] | None = None) -> tup
                 security=server.security,
                 username=server.username,
                 templated=configured.hostname_is_templated,
+                login_networks=settings.provider.login_networks,
             )
         )
     return tuple(targets)

@@ -2,10 +2,11 @@
 
 A password is sent only over TLS whose certificate verified, and only when the
 capabilities read over that TLS allow a password login; otherwise the check is
-`skipped` with `auth.not_attempted_insecure`. Non-ASCII passwords go as SASL PLAIN in
-UTF-8. The server's answer is classified by its response code (RFC 5530 for IMAP,
-RFC 2449/3206 for POP3), never by its wording, which differs between servers and
-languages.
+`skipped` with `auth.not_attempted_insecure`. A host built from %EMAILDOMAIN% gets it only
+at an address inside the provider's `login_networks` (`auth.not_attempted_foreign_host`).
+Non-ASCII passwords go as SASL PLAIN in UTF-8. The server's answer is classified by its
+response code (RFC 5530 for IMAP, RFC 2449/3206 for POP3), never by its wording, which
+differs between servers and languages.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
 
     if session.password is None:
         return done(Status.SKIPPED, "auth.skipped", params())
+    if not t.takes_password_at(session.ip):
+        return done(Status.SKIPPED, "auth.not_attempted_foreign_host", params(ip=session.ip))
     if not session.secure:
         if t.security is Security.PLAIN and _plaintext_refused(session):
             return done(Status.ERROR, "auth.plaintext_refused", params(blocked_by=f"{t.prefix}-tls"))

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import dns.resolver
 
-from ..model import DiagnosticsOptions, Protocol, Secret, Security
+from ..model import DiagnosticsOptions, IPNetwork, Protocol, Secret, Security
 from .base import Attempt, BudgetExhausted, Cancelled, CheckResult, Kind, Params, Status, Step, params
 from .clients import Adapter
+from .netaddr import within
 
 LOW_TLS_SECURITY = "DEFAULT:@SECLEVEL=0"
 
@@ -80,6 +81,14 @@ class Target:
     security: Security
     username: str
     templated: bool  # the host name came from %EMAILDOMAIN%: the SSRF guard applies
+    # Where a templated host may be to get the password (the provider's login_networks).
+    login_networks: tuple[IPNetwork, ...] = ()
+
+    def takes_password_at(self, ip: str | None) -> bool:
+        """A host the configuration names gets the password; one built from the customer's
+        domain only at an address inside login_networks (a look-alike domain whose MX points
+        at us could name any server of its own, with a valid certificate)."""
+        return not self.templated or (ip is not None and within(ip, self.login_networks))
 
 
 class Need(Enum):

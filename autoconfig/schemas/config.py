@@ -263,6 +263,7 @@ class ProviderSchema(_Strict):
     )
     domains_file = fields.String(load_default="")
     mx_hosts = fields.List(fields.String(validate=check_hostname), load_default=list)
+    login_networks = fields.List(fields.String(validate=check_network), load_default=list)
     username = fields.String(load_default=PLACEHOLDER_ADDRESS, validate=validate.Length(1, 200))
     webmail_url = fields.String(load_default=None, validate=check_url)
     server = fields.List(fields.Nested(ServerSchema), required=True)

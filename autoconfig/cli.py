@@ -277,3 +277,27 @@ def db_upgrade(config_file: str | None) -> None:
     finally:
         database.dispose()
     click.echo(f"{where}: {before or 'empty'} → {after}" if before != after else f"{where}: already at {after}")
+
+
+@main.group("reports")
+def reports_group() -> None:
+    """Stored diagnosis reports."""
+
+
+@reports_group.command("purge")
+@config_option
+def reports_purge(config_file: str | None) -> None:
+    """Remove the reports older than [reports] retention_days now (the service also does it hourly)."""
+    from .db import Database, DatabaseError
+    from .reports import ReportStore
+
+    config = _load(config_file)
+    database = Database(config.reports.database_url)
+    try:
+        removed = ReportStore(database, config.reports.retention_days, config.service.public_url).purge()
+    except DatabaseError as exc:
+        click.echo(f"error: cannot purge: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    click.echo(f"purged {removed} expired report(s)")

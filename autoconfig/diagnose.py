@@ -132,8 +132,10 @@ class Diagnosis:
     def close(self) -> None:
         self._run.close()
 
-    def report(self) -> Report:
-        checks = tuple(describe(c, self.lang) for c in self._run.results())
+    def report(self, lang: str | None = None) -> Report:
+        """The report in the request's language, or in `lang` (the stored copies)."""
+        lang = lang or self.lang
+        checks = tuple(describe(c, lang) for c in self._run.results())
         ended = self._finished if self._finished is not None else time.monotonic()
         return Report(
             email=self.settings.email,
@@ -143,15 +145,15 @@ class Diagnosis:
             duration_ms=round((ended - self._started) * 1000),
             status=Status.worst(c.check.status for c in checks),
             checks=checks,
-            recommendation=self.recommendation(),
-            lang=self.lang,
+            recommendation=self.recommendation(lang),
+            lang=lang,
         )
 
-    def recommendation(self) -> Recommendation:
+    def recommendation(self, lang: str | None = None) -> Recommendation:
         """The one place the POP3-or-IMAP advice is attached to a report."""
         advice = recommend(self.request.answers, facts_from(self._run.results()))
         faq_url = self.owner.config.service.help_for(self.settings.provider).faq_url  # a reseller's own FAQ
-        return explain(advice, self.lang, faq_url)
+        return explain(advice, lang or self.lang, faq_url)
 
 
 def diagnose(owner: Diagnostician, email: str, password: Secret | None = None,

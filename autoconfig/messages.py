@@ -801,6 +801,21 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Wait {retry_after} seconds and try again.",
         ),
     },
+    # Tickets: a finished diagnosis that could not be stored (autoconfig/web/reports.py)
+    "ticket.unavailable": {
+        "it": Text(
+            "Non siamo riusciti a salvare questo controllo, quindi non ha un codice né un link per "
+            "riaprirlo. I risultati qui sotto restano validi.",
+            "Se scrivi all'assistenza, incolla nel messaggio il riepilogo qui sotto, oppure ripeti il "
+            "controllo tra qualche minuto per avere un codice.",
+        ),
+        "en": Text(
+            "We could not save this check, so it has no code and no link to reopen it. The results "
+            "below are still valid.",
+            "If you write to support, paste the summary below into your message, or run the check "
+            "again in a few minutes to get a code.",
+        ),
+    },
     # Advice: reasons for a recommendation (autoconfig/advice.py)
     "advice.imap.several_devices": {
         "it": Text(

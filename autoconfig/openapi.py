@@ -223,6 +223,18 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limited=True,
     ),
     Operation(
+        "get", "/api/v1/reports/{token}", "A stored report, by its secret link token", "api",
+        description="The token is the last part of the report's `ticket.url`. The report comes in the "
+        "request's language (`lang`, else Accept-Language), with its ticket. A ticket code is not a "
+        "token: codes open reports only in the staff console.",
+        parameters=(Param("token", "the link's 128-bit token (22 characters, base64url)", location="path",
+                          required=True),
+                    Param("lang", "it or en", schema={"type": "string", "enum": ["it", "en"]})),
+        responses={200: Reply("the report", ReportSchema),
+                   404: Reply("no such report, or it expired", ErrorSchema),
+                   503: Reply("the reports database is unreachable", ErrorSchema)},
+    ),
+    Operation(
         "post", "/api/v1/advice", "POP3 or IMAP, with reasons", "api",
         body=AdviceRequestSchema,
         responses={200: Reply("the recommendation", AdviceSchema), 400: ERROR_400,
@@ -243,6 +255,13 @@ OPERATIONS: tuple[Operation, ...] = (
         responses={200: Reply("the page", {"type": "string"}, "text/html"),
                    400: Reply("the page, with the problem shown", {"type": "string"}, "text/html"),
                    404: Reply("the page, saying no provider serves the domain", {"type": "string"}, "text/html")},
+    ),
+    Operation(
+        "get", "/r/{token}", "A stored report, reopened read-only by its secret link", "pages",
+        parameters=(Param("token", "the link's token", location="path", required=True), Param("lang", "it or en")),
+        responses={200: Reply("the report page", {"type": "string"}, "text/html"),
+                   404: Reply("the page, saying the link does not exist or expired", {"type": "string"}, "text/html"),
+                   503: Reply("the page, saying the reports cannot be read now", {"type": "string"}, "text/html")},
     ),
     Operation(
         "get", "/api/v1/openapi.json", "This document", "operations",

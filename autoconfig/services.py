@@ -10,6 +10,7 @@ from .db import Database
 from .directory import Directory
 from .memo import Memo
 from .model import Config
+from .reports import ReportStore
 from .resolver import make_resolver
 
 
@@ -19,14 +20,17 @@ class Services:
     directory: Directory
     resolver: dns.resolver.Resolver
     database: Database
+    reports: ReportStore
     memo: Memo = field(default_factory=Memo)
 
     @classmethod
     def build(cls, config: Config) -> Services:
         resolver = make_resolver(config.dns)
+        database = Database(config.reports.database_url)
         return cls(
             config=config,
             directory=Directory(config.providers, resolver),
             resolver=resolver,
-            database=Database(config.reports.database_url),
+            database=database,
+            reports=ReportStore(database, config.reports.retention_days, config.service.public_url),
         )

@@ -358,7 +358,12 @@ def test_check_streams_progress_then_results_and_never_shows_the_password(
     expect(page.locator("#check-recommendation-cautions li").first).to_be_visible()
     # And the summary for the helpdesk says it all in plain text
     summary = page.locator("#check-summary").input_value()
-    assert summary.startswith(f"Account: {ALICE.address}\n")
+    # It starts with the ticket code the page shows, the one staff type in the console
+    code = page.locator("#check-ticket-code").inner_text()
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}", code)
+    assert summary.startswith(f"Ticket code: {code}\nAccount: {ALICE.address}\n")
+    assert (page.locator("#check-ticket-link").get_attribute("href") or "").startswith(
+        "https://autoconfig.example.com/r/")
     assert "[OK] IMAP" in summary
     assert "Recommendation: IMAP" in summary
     page.get_by_role("button", name="Copy for the helpdesk").click()
@@ -391,7 +396,7 @@ def test_check_in_italian_on_a_phone_explains_a_wrong_password(
     expect(failed.locator(".mark-text")).to_have_text("Problema")
     expect(failed.locator(".check-remedy")).to_contain_text("Cosa fare:")
     summary = page.locator("#check-summary").input_value()
-    assert summary.startswith(f"Account: {ALICE.address}\n")
+    assert re.match(r"Codice: [2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}\nAccount: " + re.escape(ALICE.address), summary)
     assert "[PROBLEMA]" in summary
     # The results take the focus, so a screen reader reads them next
     assert page.evaluate("document.activeElement.id") == "check-results"
@@ -436,3 +441,27 @@ def assert_clean_except_http_errors(page: Page, watch: Watch) -> None:
     assert page.evaluate("window.__csp") == []
     assert [e for e in watch.console_errors if "status of 4" not in e] == []
     assert watch.foreign == []
+
+
+def test_the_secret_link_reopens_the_same_results_in_the_readers_language(
+    context: BrowserContext, page: Page, service: ServiceProcess, watch: Watch
+) -> None:
+    # Given a check run in Italian, without a password
+    page.goto(f"{service.url}/?lang=it&email={ALICE.address}")
+    page.get_by_role("button", name="Avvia la verifica").click()
+    expect(page.locator("#check-results")).to_be_visible(timeout=20_000)
+    code = page.locator("#check-ticket-code").inner_text()
+    link = page.locator("#check-ticket-link").get_attribute("href") or ""
+    italian_groups = page.locator("#check-results .check-group h4").all_inner_texts()
+    # When the link is opened (on this test service's origin) by an English reader
+    path = "/r/" + link.rsplit("/r/", 1)[1]
+    page.goto(f"{service.url}{path}?lang=en")
+    # Then the same results show, read-only, in English, with the same code first in the summary
+    results = page.locator("#check-results")
+    expect(results).to_be_visible(timeout=10_000)
+    expect(page.locator("#check-ticket-code")).to_have_text(code)
+    assert page.locator("#check-form").count() == 0 and page.locator("input[type=password]").count() == 0
+    assert len(page.locator("#check-results .check-group h4").all_inner_texts()) == len(italian_groups)
+    assert page.locator("#check-summary").input_value().startswith(f"Ticket code: {code}\nAccount: {ALICE.address}")
+    assert "Domain and DNS" in page.locator("#check-results").inner_text()
+    assert watch.foreign == [] and watch.console_errors == []

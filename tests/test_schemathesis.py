@@ -30,6 +30,7 @@ from schemathesis import GenerationMode, checks
 from autoconfig import create_app
 from autoconfig.config import build_config
 from autoconfig.openapi import JSON, OPERATIONS
+from autoconfig.web.context import services
 from tests.conftest import base_raw
 from tests.support.dns import KnotServer
 
@@ -97,9 +98,20 @@ def api_schema(dns_server: KnotServer, tmp_path: Path, loopback_only: list[str])
     }
     raw["provider"][0]["dav"] = [{"type": "caldav", "url": "https://dav.example.com/cal/%EMAILADDRESS%/"},
                                  {"type": "carddav", "url": "https://dav.example.com/card/"}]
+    raw["reports"] = {"database_url": f"sqlite:///{tmp_path / 'reports.db'}"}
     app = create_app(build_config(raw, base_dir=tmp_path))
     app.config["TESTING"] = True
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema.stored_token = _stored_token(app)  # type: ignore[attr-defined]
+    return schema
+
+
+def _stored_token(app: Any) -> str:
+    """A report stored the way a diagnosis stores it; the token of its link."""
+    report = {"email": "mario.rossi@example.com", "status": "ok", "checks": [], "lang": "it"}
+    ticket = services(app).reports.save({"it": report, "en": {**report, "lang": "en"}}, lang="it",
+                                        email=report["email"], status="ok", client="127.0.0.1")
+    return ticket.url.rsplit("/", 1)[1]
 
 
 def _address_into(case: schemathesis.Case, address: str) -> None:
@@ -144,6 +156,8 @@ def test_no_server_error_and_answers_conform(api_schema: Any, method: str, path:
     def run(case: schemathesis.Case, address: str | None) -> None:
         if address is not None:
             _address_into(case, address)
+            if isinstance(case.path_parameters, dict) and "token" in case.path_parameters:
+                case.path_parameters["token"] = api_schema.stored_token
         response = case.call_and_validate(checks=CHECKS)
         statuses.append(response.status_code)
 

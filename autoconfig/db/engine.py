@@ -6,6 +6,7 @@ SQLite's busy timeout, PostgreSQL's connect and statement timeouts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,9 @@ def make_engine(url: str) -> sa.Engine:
 def _sqlite(parsed: URL) -> sa.Engine:
     database = parsed.database or ""
     if database and database != ":memory:":
-        folder = Path(database).parent
-        if not folder.is_dir():
-            folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        # A folder we cannot make shows up as the database's own error at the first use.
+        with contextlib.suppress(OSError):
+            Path(database).parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     engine = sa.create_engine(
         parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     )

@@ -92,6 +92,18 @@ def _started(report: Report) -> str:
     return report.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class TicketSchema(Schema):
+    code = fields.String(metadata={"description": "for the helpdesk, read over the phone", "example": "K7P-4QX"})
+    url = fields.String(metadata={"description": "the secret link that reopens the report (<public_url>/r/<token>)"})
+    expires_at = fields.String(metadata={"description": "when the report is removed (UTC)"})
+
+
+class TicketUnavailableSchema(Schema):
+    code = fields.String(metadata={"example": "ticket.unavailable"})
+    message = fields.String(metadata={"description": "why there is no ticket, in the report's language"})
+    remedy = fields.String(allow_none=True)
+
+
 class ReportSchema(Schema):
     email = fields.String()
     domain = fields.String()
@@ -102,6 +114,11 @@ class ReportSchema(Schema):
     lang = fields.String()
     checks = fields.List(fields.Nested(CheckSchema))
     recommendation = fields.Nested(RecommendationSchema, allow_none=True)
+    # Added by the web layer once the report is stored (absent from `autoconfig diagnose --json`).
+    ticket = fields.Nested(TicketSchema, allow_none=True, dump_only=True,
+                           metadata={"description": "null when the report could not be stored"})
+    ticket_unavailable = fields.Nested(TicketUnavailableSchema, dump_only=True,
+                                       metadata={"description": "only when ticket is null: why"})
 
 
 class ReportLineSchema(ReportSchema):

@@ -21,21 +21,22 @@
     return node;
   }
 
-  function label(form, key) {
-    return form.getAttribute("data-l-" + key) || key;
+  /* The words of the results, in the page's language: data-l-* attributes of #check-results. */
+  function label(labels, key) {
+    return (labels && labels.getAttribute("data-l-" + key)) || key;
   }
 
   function statusOf(value) {
     return Object.prototype.hasOwnProperty.call(MARKS, value) ? value : "skipped";
   }
 
-  function mark(form, status) {
+  function mark(labels, status) {
     var s = statusOf(status);
     var span = el("span", "mark status-" + s);
     var glyph = el("span", "glyph", MARKS[s]);
     glyph.setAttribute("aria-hidden", "true");
     span.appendChild(glyph);
-    span.appendChild(el("span", "mark-text", label(form, s)));
+    span.appendChild(el("span", "mark-text", label(labels, s)));
     return span;
   }
 
@@ -86,6 +87,7 @@
     this.state = byId("check-state");
     this.steps = byId("check-steps");
     this.results = byId("check-results");
+    this.labels = this.results;
     this.groups = byId("check-groups");
     this.overall = byId("check-overall");
     this.summary = byId("check-summary");
@@ -102,32 +104,34 @@
     this.summary.value = "";
     byId("check-copy-state").textContent = "";
     byId("check-recommendation").hidden = true;
+    byId("check-ticket").hidden = true;
+    byId("check-no-ticket").hidden = true;
     this.results.hidden = true;
   };
 
   Check.prototype.step = function (check) {
     this.checks.push(check);
     var item = el("li", "step status-" + statusOf(check.status));
-    item.appendChild(mark(this.form, check.status));
+    item.appendChild(mark(this.labels, check.status));
     item.appendChild(el("span", "step-context", context(check)));
     item.appendChild(el("span", "step-message", check.message || check.code || ""));
     this.steps.appendChild(item);
   };
 
   Check.prototype.fail = function (text) {
-    this.state.textContent = label(this.form, "failed") + " " + text;
+    this.state.textContent = label(this.labels, "failed") + " " + text;
     this.state.className = "error";
   };
 
   Check.prototype.report = function (report) {
-    var form = this.form;
+    var labels = this.labels;
     var checks = Array.isArray(report.checks) && report.checks.length ? report.checks : this.checks;
-    this.state.textContent = label(form, "finished");
+    this.state.textContent = label(labels, "finished");
     this.state.className = "";
 
     this.overall.textContent = "";
-    this.overall.appendChild(el("span", null, label(form, "result") + ": "));
-    this.overall.appendChild(mark(form, report.status));
+    this.overall.appendChild(el("span", null, label(labels, "result") + ": "));
+    this.overall.appendChild(mark(labels, report.status));
     if (typeof report.duration_ms === "number") {
       this.overall.appendChild(el("span", "muted", " (" + report.duration_ms + " ms)"));
     }
@@ -137,18 +141,18 @@
       var members = checks.filter(function (c) { return groupOf(c) === group; });
       if (!members.length) return;
       var section = el("section", "card check-group");
-      var title = group === "general" ? label(form, "general") : group.toUpperCase();
+      var title = group === "general" ? label(labels, "general") : group.toUpperCase();
       section.appendChild(el("h4", null, title));
       var list = el("ul", "checks");
       members.forEach(function (c) {
         var item = el("li", "check status-" + statusOf(c.status));
-        item.appendChild(mark(form, c.status));
+        item.appendChild(mark(labels, c.status));
         var body = el("div", "check-body");
         body.appendChild(el("p", "check-context", context(c)));
         body.appendChild(el("p", "check-message", c.message || c.code || ""));
         if (c.remedy) {
           var remedy = el("p", "check-remedy");
-          remedy.appendChild(el("strong", null, label(form, "remedy") + " "));
+          remedy.appendChild(el("strong", null, label(labels, "remedy") + " "));
           remedy.appendChild(document.createTextNode(c.remedy));
           body.appendChild(remedy);
         }
@@ -161,7 +165,7 @@
 
     var rec = report.recommendation;
     if (rec && rec.protocol) {
-      byId("check-recommendation-protocol").textContent = label(form, "recommend-" + rec.protocol);
+      byId("check-recommendation-protocol").textContent = label(labels, "recommend-" + rec.protocol);
       [["check-recommendation-reasons", rec.reasons], ["check-recommendation-cautions", rec.cautions]].forEach(
         function (pair) {
           var list = byId(pair[0]);
@@ -172,31 +176,52 @@
       byId("check-recommendation").hidden = false;
     }
 
+    this.ticket(report);
     this.summary.value = this.summaryText(report, checks);
     this.steps.hidden = true; /* the grouped results below say it all again, better */
     this.results.hidden = false;
     this.results.focus();
   };
 
-  /* Plain text for a support ticket: built from the report alone, which never holds the password. */
+  /* The ticket: the code staff open the report with, and the customer's secret link. Without
+   * one (the reports database is away) the report says why, in its own words. */
+  Check.prototype.ticket = function (report) {
+    var ticket = report.ticket;
+    if (ticket && ticket.code) {
+      byId("check-ticket-code").textContent = ticket.code;
+      var link = byId("check-ticket-link");
+      link.textContent = ticket.url;
+      link.href = ticket.url;
+      byId("check-ticket-expires").textContent = String(ticket.expires_at || "").slice(0, 10);
+      byId("check-ticket").hidden = false;
+    } else if (report.ticket_unavailable && report.ticket_unavailable.message) {
+      var why = byId("check-no-ticket");
+      why.textContent = report.ticket_unavailable.message;
+      why.hidden = false;
+    }
+  };
+
+  /* Plain text for a support ticket: built from the report alone, which never holds the
+   * password. The code comes first: it is what the helpdesk types. */
   Check.prototype.summaryText = function (report, checks) {
-    var form = this.form;
-    var lines = [
-      label(form, "account") + ": " + (report.email || form.elements.email.value),
-      label(form, "when") + ": " + (report.started_at || new Date().toISOString()),
-      label(form, "result") + ": " + label(form, statusOf(report.status)) +
+    var labels = this.labels;
+    var lines = report.ticket && report.ticket.code ? [label(labels, "code") + ": " + report.ticket.code] : [];
+    lines = lines.concat([
+      label(labels, "account") + ": " + (report.email || ""),
+      label(labels, "when") + ": " + (report.started_at || new Date().toISOString()),
+      label(labels, "result") + ": " + label(labels, statusOf(report.status)) +
         (typeof report.duration_ms === "number" ? " (" + report.duration_ms + " ms)" : ""),
       ""
-    ];
+    ]);
     checks.forEach(function (c) {
-      lines.push("[" + label(form, statusOf(c.status)).toUpperCase() + "] " + context(c) + " \u2014 " +
+      lines.push("[" + label(labels, statusOf(c.status)).toUpperCase() + "] " + context(c) + " \u2014 " +
         (c.message || c.code || "") + (c.code ? " (" + c.code + ")" : ""));
-      if (c.remedy) lines.push("    " + label(form, "remedy") + " " + c.remedy);
+      if (c.remedy) lines.push("    " + label(labels, "remedy") + " " + c.remedy);
     });
     var rec = report.recommendation;
     if (rec && rec.protocol) {
       lines.push("");
-      lines.push(label(form, "recommendation") + ": " + String(rec.protocol).toUpperCase());
+      lines.push(label(labels, "recommendation") + ": " + String(rec.protocol).toUpperCase());
     }
     return lines.join("\n");
   };
@@ -215,7 +240,7 @@
     this.results.setAttribute("aria-busy", "true");
     this.reset();
     this.state.className = "";
-    this.state.textContent = label(form, "running");
+    this.state.textContent = label(this.labels, "running");
     var finished = false;
     try {
       var response = await fetch(form.getAttribute("data-api"), {
@@ -233,9 +258,9 @@
         return;
       }
       finished = await this.read(response);
-      if (!finished) this.fail(label(form, "unreachable"));
+      if (!finished) this.fail(label(this.labels, "unreachable"));
     } catch (err) {
-      this.fail(label(form, "unreachable"));
+      this.fail(label(this.labels, "unreachable"));
     } finally {
       body = null;
       form.elements.password.value = "";
@@ -277,32 +302,49 @@
     return done;
   };
 
-  function copySummary(form) {
+  function copySummary(labels) {
     var area = byId("check-summary");
     var state = byId("check-copy-state");
     function byHand() {
       area.focus();
       area.select();
-      state.textContent = label(form, "copy-failed");
+      state.textContent = label(labels, "copy-failed");
     }
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(area.value).then(function () {
-        state.textContent = label(form, "copied");
+        state.textContent = label(labels, "copied");
       }, byHand);
     } else {
       byHand();
     }
   }
 
+  /* /r/<token>: the stored report, fetched in the page's language and shown as a check's. */
+  async function reopen(check, url) {
+    try {
+      var response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+      if (!response.ok) throw new Error(String(response.status));
+      check.report(await response.json());
+    } catch (err) {
+      check.fail(label(check.labels, "unreachable"));
+    }
+  }
+
   function start() {
+    var results = byId("check-results");
+    if (!results) return;
     var form = byId("check-form");
-    if (!form) return;
     var check = new Check(form);
+    byId("check-copy").addEventListener("click", function () { copySummary(results); });
+    if (results.getAttribute("data-report")) {
+      reopen(check, results.getAttribute("data-report"));
+      return;
+    }
+    if (!form) return;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       check.run();
     });
-    byId("check-copy").addEventListener("click", function () { copySummary(form); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

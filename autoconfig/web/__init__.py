@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         ops,
         outlook,
         pages,
+        reports,
         security,
     )
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dns.bp)
     app.register_blueprint(advice.bp)
     app.register_blueprint(pages.bp)
+    reports.init_app(app)
     diagnostics.init_app(app)
     limits.init_app(app)  # after the blueprints: attaches limits to their views
     _wrap_middleware(app)

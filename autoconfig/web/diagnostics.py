@@ -20,6 +20,7 @@ from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from .context import services
 from .limits import DIAGNOSIS, limited
+from .reports import ticketed
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
 EXTENSION = "autoconfig.diagnostics"
@@ -71,7 +72,8 @@ def _lines(diagnosis: Diagnosis) -> Iterator[str]:
     try:
         for check in diagnosis:
             yield json.dumps(CheckLineSchema().dump(check), ensure_ascii=False) + "\n"
-        yield json.dumps(ReportLineSchema().dump(diagnosis.report()), ensure_ascii=False) + "\n"
+        report = ticketed(diagnosis, ReportLineSchema().dump(diagnosis.report()))
+        yield json.dumps(report, ensure_ascii=False) + "\n"
     finally:
         diagnosis.close()  # the client may leave early: stop the probes
 
@@ -84,6 +86,6 @@ def run() -> Response:
         response = Response(stream_with_context(_lines(diagnosis)), mimetype=NDJSON)
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each line on at once
     else:
-        response = jsonify(ReportSchema().dump(diagnosis.run()))
+        response = jsonify(ticketed(diagnosis, ReportSchema().dump(diagnosis.run())))
     response.cache_control.no_store = True
     return response

@@ -464,12 +464,37 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     "tls.weak_protocol": {
         "it": Text(
             "{host} porta {port} offre solo {tls_version}, un protocollo vecchio che i programmi di posta "
-            "recenti rifiutano.",
+            "recenti rifiutano: la password non è stata inviata.",
             "Abilita TLS 1.2 e TLS 1.3 sul server.",
         ),
         "en": Text(
-            "{host} port {port} offers only {tls_version}, an old protocol recent mail clients refuse.",
+            "{host} port {port} offers only {tls_version}, an old protocol recent mail clients refuse: the "
+            "password was not sent.",
             "Enable TLS 1.2 and TLS 1.3 on the server.",
+        ),
+    },
+    "tls.weak_cipher": {
+        "it": Text(
+            "{host} porta {port} offre {tls_version} solo con cifrari o chiavi deboli ({cipher}), sotto il "
+            "livello di sicurezza predefinito: la password non è stata inviata.",
+            "Configura sul server cifrari moderni (ECDHE con AES-GCM o ChaCha20) e chiavi di almeno 2048 bit.",
+        ),
+        "en": Text(
+            "{host} port {port} offers {tls_version} only with weak ciphers or keys ({cipher}), below the default "
+            "security level: the password was not sent.",
+            "Configure modern ciphers on the server (ECDHE with AES-GCM or ChaCha20) and keys of at least 2048 bits.",
+        ),
+    },
+    "tls.weak_key": {
+        "it": Text(
+            "Il certificato di {host} porta {port} ha una chiave o una firma troppo debole ({reason}): la "
+            "password non è stata inviata.",
+            "Rinnova il certificato con una chiave RSA di almeno 2048 bit (o ECDSA) firmata con SHA-256 o meglio.",
+        ),
+        "en": Text(
+            "The certificate of {host} port {port} has a key or signature that is too weak ({reason}): the "
+            "password was not sent.",
+            "Renew the certificate with an RSA key of at least 2048 bits (or ECDSA), signed with SHA-256 or better.",
         ),
     },
     "tls.family_failed": {

@@ -208,6 +208,9 @@ _VERIFY_CODES = {
     10: "tls.expired",
     62: "tls.hostname_mismatch",
     64: "tls.hostname_mismatch",  # IP address mismatch
+    66: "tls.weak_key",  # EE_KEY_TOO_SMALL: below OpenSSL's default security level
+    67: "tls.weak_key",  # CA_KEY_TOO_SMALL
+    68: "tls.weak_key",  # CA_MD_TOO_WEAK: a weak signature (SHA-1, MD5)
 }
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 _TLS_STEPS = {Step.TLS_HANDSHAKE, Step.STARTTLS}

@@ -34,17 +34,29 @@ class Toolkit:
 
     options: DiagnosticsOptions
     resolver: dns.resolver.Resolver
-    tls: ssl.SSLContext  # verifies: system store + [diagnostics] ca_file
+    tls: ssl.SSLContext  # verifies: system store + [diagnostics] ca_file; TLS 1.2+, default level
     unverified: ssl.SSLContext  # only to read a certificate that failed verification
+    weak: ssl.SSLContext  # only to describe a server `tls` cannot talk to; never carries a password
 
     @classmethod
     def build(cls, options: DiagnosticsOptions, resolver: dns.resolver.Resolver) -> Toolkit:
-        return cls(options, resolver, verifying_context(options.ca_file), unverified_context())
+        return cls(options, resolver, verifying_context(options.ca_file), unverified_context(),
+                   weak_context(options.ca_file))
 
 
 def verifying_context(ca_file: Path | None) -> ssl.SSLContext:
-    """The system trust store plus our extra CA bundle; TLS 1.0 and 1.1 allowed so that
-    a server offering only those is reported (tls.weak_protocol), not just unreachable."""
+    """The system trust store plus our extra CA bundle, TLS 1.2 or newer at OpenSSL's default
+    security level: the only context a password travels over."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def weak_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Verifies like `verifying_context`, but also speaks TLS 1.0/1.1 and weak ciphers, so a
+    server offering only those is reported (tls.weak_protocol), not just unreachable."""
     context = ssl.create_default_context()
     if ca_file is not None:
         context.load_verify_locations(cafile=str(ca_file))
@@ -209,7 +221,7 @@ class Session:
     ip: str | None = None
     adapter: Adapter | None = None
     capabilities: frozenset[str] = frozenset()
-    secure: bool = False  # TLS up and verified: a password may travel
+    secure: bool = False  # TLS 1.2+ up, verified and judged not weak: a password may travel
     tls_blocker: str | None = None  # the code that made TLS fail
     logged_in: bool = False
     login_blocker: tuple[str, Params] | None = None

@@ -40,6 +40,9 @@ from .clients import open_adapter
 from .session import Need, Session, Stage
 
 WEAK_PROTOCOLS = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"})
+PASSWORD_PROTOCOLS = frozenset({"TLSv1.2", "TLSv1.3"})
+# Verdicts that keep the password home, whatever else the connection offers.
+WEAK_CODES = frozenset({"tls.weak_protocol", "tls.weak_cipher", "tls.weak_key"})
 MAX_NAMES = 8
 FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
@@ -115,17 +118,26 @@ def family_of(ip: str) -> str:
     return "ipv6" if ipaddress.ip_address(ip).version == 6 else "ipv4"
 
 
-def judge(details: TlsDetails, warning_days: int) -> tuple[Status, str, Params]:
-    """Verdict on a verified connection: weak protocol, expiring soon, or fine (pure)."""
+def judge(details: TlsDetails, warning_days: int, *, strict_refused: bool = False) -> tuple[Status, str, Params]:
+    """Verdict on a verified connection: weak protocol, weak ciphers or keys, expiring soon,
+    or fine (pure). `strict_refused`: only the weak context could talk to the server."""
     values = params(
         tls_version=details.tls_version, cipher=details.cipher, days_left=details.days_left,
         not_after=(details.not_after or "")[:10] or None, issuer=details.issuer,
     )
     if details.tls_version in WEAK_PROTOCOLS:
         return Status.ERROR, "tls.weak_protocol", values
+    if strict_refused or details.tls_version not in PASSWORD_PROTOCOLS:
+        return Status.ERROR, "tls.weak_cipher", values
     if details.days_left is not None and details.days_left < warning_days:
         return Status.WARNING, "tls.expiring_soon", values
     return Status.OK, "tls.ok", values
+
+
+def may_carry_password(details: TlsDetails, code: str) -> bool:
+    """Judged first, then decided: a password goes only over a verified TLS 1.2+ connection
+    that the verdict `code` does not call weak (pure)."""
+    return details.verified and details.tls_version in PASSWORD_PROTOCOLS and code not in WEAK_CODES
 
 
 def _connection_facts(sock: ssl.SSLSocket, base: TlsDetails) -> TlsDetails:
@@ -290,8 +302,35 @@ def _failure_params(failure: Failure, facts: TlsDetails | None, hostname: str) -
     return params(**values)
 
 
+def _weak_handshake(session: Session) -> TlsDetails | None:
+    """What a server our verifying context could not talk to offers, over the weak context
+    (old protocols, weak ciphers, still verified), on a side connection hung up at once:
+    reported, never logged in to. None when even that fails."""
+    if session.ip is None:
+        return None
+    sock: ssl.SSLSocket | None = None
+    try:
+        sock = _open_tls(session, session.ip, session.toolkit.weak)
+        return _connection_facts(sock, TlsDetails(ip=session.ip))
+    except Exception:
+        return None
+    finally:
+        _hang_up(sock)
+
+
+def _weak(session: Session, facts: TlsDetails, timer: Timer, base: TlsDetails) -> CheckResult:
+    details = replace(facts, ip=base.ip, starttls=base.starttls, starttls_offered=base.starttls_offered)
+    status, code, values = judge(details, session.toolkit.options.cert_expiry_warning_days, strict_refused=True)
+    session.tls_blocker = code
+    return session.result(STAGE, status, code, values, timer.ms, details)
+
+
 def _failed(session: Session, exc: BaseException, step: Step, timer: Timer, base: TlsDetails) -> CheckResult:
     failure = failure_for(exc, step)
+    if failure.code == "tls.handshake_failed":
+        weak = _weak_handshake(session)
+        if weak is not None:
+            return _weak(session, weak, timer, base)
     session.tls_blocker = failure.code
     facts = None
     if failure.code.startswith("tls.") and failure.code != "tls.handshake_failed":
@@ -315,8 +354,10 @@ def _verified(session: Session, result: CheckResult) -> CheckResult:
 
 def _success(session: Session, sock: ssl.SSLSocket, timer: Timer, base: TlsDetails) -> CheckResult:
     details = _connection_facts(sock, base)
-    session.secure = True
     status, code, values = judge(details, session.toolkit.options.cert_expiry_warning_days)
+    session.secure = may_carry_password(details, code)
+    if not session.secure:
+        session.tls_blocker = code
     return session.result(STAGE, status, code, values, timer.ms, details)
 
 

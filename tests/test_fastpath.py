@@ -69,13 +69,14 @@ def test_it_answers_without_the_view_and_leaves_the_rest_to_flask(app: Flask, cl
         assert response.status_code == 200
         assert b"<emailProvider" in response.data
         assert response.headers["ETag"] and response.headers["Cache-Control"] == "public, max-age=3600"
-    # but what it does not answer reaches the view: the Host fallback, HEAD, POST,
-    # conditional requests and errors it hands over
+    # and so do its errors: it renders them itself and hands the view nothing
+    assert client.get(f"{PATHS[0]}?emailaddress=someone@unknown.example").status_code == 404
+    assert client.get(f"{PATHS[0]}?emailaddress=not-an-address").status_code == 400
+    # but what it does not answer reaches the view: the Host fallback, HEAD and conditional requests
     for response in (
         client.get(PATHS[0]),
         client.head(f"{PATHS[0]}?emailaddress={ADDRESS}"),
         client.get(f"{PATHS[0]}?emailaddress={ADDRESS}", headers={"If-None-Match": '"x"'}),
-        client.get(f"{PATHS[0]}?emailaddress=someone@unknown.example"),
     ):
         assert response.status_code == 500
 
@@ -157,3 +158,49 @@ def test_invented_methods_share_one_metrics_label(client: FlaskClient) -> None:
     text = client.get("/metrics").get_data(as_text=True)
     assert value(text, "autoconfig_http_requests_total", endpoint="unmatched", method="other", status="405") == 3
     assert "FOOBAR" not in text and "PROPFIND" not in text
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        (f"emailaddress={ADDRESS}", {}),
+        (f"emailaddress={ADDRESS}", {"Accept-Language": "it"}),
+        (f"emailaddress={ADDRESS}", {"Accept-Language": "en-GB,en;q=0.9"}),
+        (f"lang=en&emailaddress={ADDRESS}", {"Accept-Language": "it"}),
+        (f"lang=xx&emailaddress={ADDRESS}", {"Accept-Language": "en"}),
+        ("emailaddress=someone@unknown.example", {"Accept-Language": "en"}),
+    ],
+    ids=range(6),
+)
+def test_its_429_is_the_limits_to_the_byte(make_config: ConfigFactory, query: str, headers: dict[str, str]) -> None:
+    # Given a bucket of one request a minute, already spent on both apps
+    raw = base_raw()
+    raw["limits"] = {"autoconfig_per_ip": "1/minute"}
+    config = make_config(raw)
+    fast, view = create_app(config).test_client(), without_fast_path(create_app(config)).test_client()
+    for client in (fast, view):
+        assert client.get(f"{PATHS[0]}?emailaddress={ADDRESS}").status_code == 200
+    # Then the next request gets the same 429, in the same language, on both
+    refused = comparable(fast.get(f"{PATHS[1]}?{query}", headers=headers))
+    assert refused[0] == 429
+    assert refused == comparable(view.get(f"{PATHS[1]}?{query}", headers=headers))
+
+
+def test_a_bug_under_it_is_the_views_logged_500(
+    make_config: ConfigFactory, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a renderer that fails as a bug would
+    from autoconfig.formats import thunderbird
+
+    def broken(*_: object) -> bytes:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(thunderbird, "render", broken)
+    config = make_config()
+    fast, view = create_app(config).test_client(), without_fast_path(create_app(config)).test_client()
+    # Then both answer the same bare 500, and log the bug with its traceback
+    with caplog.at_level(logging.ERROR, logger="autoconfig.web.errors"):
+        answers = [comparable(c.get(f"{PATHS[0]}?emailaddress={ADDRESS}")) for c in (fast, view)]
+    assert answers[0][0] == 500 and answers[0] == answers[1]
+    bugs = [r for r in caplog.records if r.name == "autoconfig.web.errors"]
+    assert len(bugs) == 2 and all(r.exc_info for r in bugs)

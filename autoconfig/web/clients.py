@@ -17,8 +17,6 @@ bp = Blueprint("clients", __name__)
 CACHE_SECONDS = 3600
 THUNDERBIRD_PATHS = ("/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml")
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
-# The environ key under which the fast path (fastpath.py) hands over what its lookup raised.
-HANDED_OVER = "autoconfig.fastpath.error"
 
 
 def domain_from_host(host: str) -> str:
@@ -64,7 +62,4 @@ def thunderbird_answer(app_services: Services, settings: Settings) -> tuple[byte
 @limited(SETUP)
 def thunderbird_config() -> Response:
     """Most of these requests are answered by the fast path before Flask sees them."""
-    failed: Exception | None = request.environ.pop(HANDED_OVER, None)
-    if failed is not None:
-        raise failed
     return cached_xml(*thunderbird_answer(services(), client_settings("emailaddress")))

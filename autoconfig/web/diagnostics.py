@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
 from marshmallow import ValidationError
 
-from ..diagnose import Diagnosis, Diagnostician
+from ..diagnose import Diagnosis, Diagnostician, Report
 from ..errors import InvalidAddress, InvalidInput
 from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from .context import services
 from .limits import DIAGNOSIS, limited
+from .observability import Metrics, metrics
 from .reports import ticketed
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
@@ -68,14 +69,26 @@ def _start() -> Diagnosis:
         raise InvalidAddress(exc.message, field="email") from None
 
 
-def _lines(diagnosis: Diagnosis) -> Iterator[str]:
+def _lines(diagnosis: Diagnosis, m: Metrics) -> Iterator[str]:
+    """Each check as it ends, then the report; each counted in /metrics as it is sent."""
     try:
         for check in diagnosis:
-            yield json.dumps(CheckLineSchema().dump(check), ensure_ascii=False) + "\n"
-        report = ticketed(diagnosis, ReportLineSchema().dump(diagnosis.report()))
-        yield json.dumps(report, ensure_ascii=False) + "\n"
+            line = json.dumps(CheckLineSchema().dump(check), ensure_ascii=False) + "\n"
+            m.count_check(check.check.code, check.check.status.value)
+            yield line
+        report = diagnosis.report()
+        line = json.dumps(ticketed(diagnosis, ReportLineSchema().dump(report)), ensure_ascii=False) + "\n"
+        m.count_diagnosis(report.status.value)
+        yield line
     finally:
         diagnosis.close()  # the client may leave early: stop the probes
+
+
+def _count(m: Metrics, report: Report) -> None:
+    """A whole report in /metrics: its status, and each check by code and status."""
+    for described in report.checks:
+        m.count_check(described.check.code, described.check.status.value)
+    m.count_diagnosis(report.status.value)
 
 
 @bp.post("/diagnostics")
@@ -83,9 +96,11 @@ def _lines(diagnosis: Diagnosis) -> Iterator[str]:
 def run() -> Response:
     diagnosis = _start()
     if request.accept_mimetypes.best_match(["application/json", NDJSON]) == NDJSON:
-        response = Response(stream_with_context(_lines(diagnosis)), mimetype=NDJSON)
+        response = Response(stream_with_context(_lines(diagnosis, metrics())), mimetype=NDJSON)
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each line on at once
     else:
-        response = jsonify(ticketed(diagnosis, ReportSchema().dump(diagnosis.run())))
+        report = diagnosis.run()
+        response = jsonify(ticketed(diagnosis, ReportSchema().dump(report)))
+        _count(metrics(), report)
     response.cache_control.no_store = True
     return response

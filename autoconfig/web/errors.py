@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from ..errors import AutoconfigError
+from .answers import Answer, error_answer
 
 log = logging.getLogger(__name__)
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
-    body: dict[str, str] = {"error": code, "message": message}
-    if field:
-        body["field"] = field
-    response = jsonify(body)
-    response.status_code = status
-    return response
+    return error_answer(status, code, message, field).response()
+
+
+def answer_for(exc: Exception) -> Answer:
+    """Our exception as its JSON error; anything else is a bug: logged with its traceback, a bare 500."""
+    if isinstance(exc, AutoconfigError):
+        return error_answer(exc.status, exc.code, exc.message, exc.field)
+    log.error("internal error: %s", type(exc).__name__, exc_info=exc)
+    return error_answer(500, "internal_error", "internal error; the problem has been logged")
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(AutoconfigError)
     def _ours(exc: AutoconfigError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        return answer_for(exc).response()
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -37,5 +41,4 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> Response:
-        log.error("internal error: %s", type(exc).__name__, exc_info=exc)
-        return error_response(500, "internal_error", "internal error; the problem has been logged")
+        return answer_for(exc).response()

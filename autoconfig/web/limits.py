@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded, RouteLimit
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
@@ -38,19 +38,15 @@ from werkzeug.exceptions import HTTPException
 from ..addresses import parse_address
 from ..errors import AutoconfigError
 from ..i18n import request_language
-from ..messages import words
+from .answers import refusal_answer
 from .context import services
-from .observability import metrics
+from .observability import Metrics, metrics
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "autoconfig.limiter"
 SETUP_BUCKET = "autoconfig.setup_bucket"
-# The environ key where the fast path (fastpath.py) leaves its bucket check: True (counted)
-# or the BucketFull it raised; the hook then neither counts the request again nor lets it by.
-BUCKET_VERDICT = "autoconfig.setup_bucket.verdict"
 KEY_PREFIX = "autoconfig"
-RATE_LIMITED = "http.rate_limited"
 
 PER_IP, PER_ACCOUNT, AUTOCONFIG = "per_ip", "per_account", "autoconfig_per_ip"
 # What a view declares with @limited(...): the client-setup bucket, or the diagnosis limits.
@@ -222,11 +218,7 @@ class SetupBucket:
 def _check_setup_bucket() -> None:
     bucket: SetupBucket = current_app.extensions[SETUP_BUCKET]
     if request.endpoint in bucket.endpoints:
-        verdict: BucketFull | bool | None = request.environ.pop(BUCKET_VERDICT, None)
-        if verdict is None:
-            bucket.check(client_key())
-        elif isinstance(verdict, BucketFull):
-            raise verdict
+        bucket.check(client_key())
 
 
 def _drop_request_hooks(app: Flask, limiter: Limiter) -> None:
@@ -250,28 +242,25 @@ def _bucket_full(exc: BucketFull) -> Response:
     return too_many(AUTOCONFIG, exc.rule, exc.retry_after)
 
 
-def record_refusal(scope: str, rule: str, retry_after: int) -> None:
+def count_refusal(m: Metrics, endpoint: str, path: str, scope: str, rule: str, retry_after: int) -> None:
     """Count a refused request in /metrics and log it (without the client's key)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    metrics(app).rate_limited.labels(endpoint=request.endpoint or "unmatched", limit=scope).inc()
+    m.rate_limited.labels(endpoint=endpoint, limit=scope).inc()
     log.warning(
-        "rate limit %s refused a request to %s", scope, request.path,
+        "rate limit %s refused a request to %s", scope, path,
         extra={"limit": scope, "rule": rule, "retry_after": retry_after},
     )
+
+
+def record_refusal(scope: str, rule: str, retry_after: int) -> None:
+    """`count_refusal` for the request Flask is handling."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    count_refusal(metrics(app), request.endpoint or "unmatched", request.path, scope, rule, retry_after)
 
 
 def too_many(scope: str, rule: str, retry_after: int) -> Response:
     """The 429 every limit answers: Retry-After and words in the request's language."""
     record_refusal(scope, rule, retry_after)
-    text = words(RATE_LIMITED, _language(), {"retry_after": retry_after})
-    response = jsonify(
-        {"error": "rate_limited", "message": text.message, "remedy": text.remedy,
-         "limit": scope, "retry_after": retry_after}
-    )
-    response.status_code = 429
-    response.headers["Retry-After"] = str(retry_after)
-    response.cache_control.no_store = True
-    return response
+    return refusal_answer(scope, rule, retry_after, _language()).response()
 
 
 def init_app(app: Flask) -> None:

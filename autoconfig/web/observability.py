@@ -10,7 +10,6 @@ the values in files and /metrics sums every worker's.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 
 EXTENSION = "autoconfig.observability"
 REQUEST_ID_HEADER = "X-Request-ID"
-DIAGNOSTICS_PATH = "/api/v1/diagnostics"
 # An incoming request id is kept only when it looks like one (nginx's $request_id, a
 # UUID, a trace id); anything else could forge or pollute log lines.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+=/-]{7,127}$")
@@ -69,6 +67,14 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(duration_s)
+
+    def count_check(self, code: str, status: str) -> None:
+        """One diagnosis check, by its outcome code and status."""
+        self.checks.labels(code=code, status=status).inc()
+
+    def count_diagnosis(self, status: str) -> None:
+        """One finished diagnosis, by its overall status."""
+        self.diagnoses.labels(status=status).inc()
 
     @classmethod
     def build(cls) -> Metrics:
@@ -147,8 +153,8 @@ class RequestObserver:
     It works on the WSGI environ and header list, not in Flask hooks: it runs on every
     request, and here it costs a fraction of what the hooks and their request proxies did
     (docs/performance.md). A whole answer is recorded as soon as the app returns it; a
-    streamed diagnosis when its last line is sent, so it is timed to the end and counted
-    from what the client received.
+    streamed one when its last chunk is sent, so it is timed to the end. (Diagnoses and
+    their checks are counted by the diagnostics view, where a diagnosis ends.)
     """
 
     def __init__(self, app: WSGIApplication, metrics: Metrics) -> None:
@@ -180,7 +186,7 @@ class RequestObserver:
 class _Exchange:
     """One request on its way through the middleware, until it is recorded."""
 
-    __slots__ = ("counter", "environ", "metrics", "request_id", "sized", "started", "status", "token")
+    __slots__ = ("environ", "metrics", "request_id", "sized", "started", "status", "token")
 
     def __init__(
         self, metrics: Metrics, environ: WSGIEnvironment, request_id: str, started: float,
@@ -193,26 +199,11 @@ class _Exchange:
         self.token: Token[str | None] | None = token
         self.status = 500
         self.sized = False
-        self.counter: _DiagnosisCounter | None = None
 
     def observe(self, body: Iterable[bytes]) -> Iterable[bytes]:
         """A whole answer (it has a Content-Length) is recorded now; a stream when it ends."""
-        environ = self.environ
-        if (
-            self.status == 200 and environ.get("REQUEST_METHOD") == "POST"
-            and environ.get("PATH_INFO") == DIAGNOSTICS_PATH
-        ):
-            self.counter = _DiagnosisCounter()
         if not self.sized:
             return _ObservedBody(body, self)
-        if self.counter is not None:
-            chunks = list(body)
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-            for chunk in chunks:
-                self.counter.feed(chunk)
-            body = chunks
         self.finish()
         return body
 
@@ -230,8 +221,6 @@ class _Exchange:
         m = self.metrics
         try:
             m.count(endpoint, method, status, duration)
-            if self.counter is not None:
-                self.counter.commit(m)
             # Scrapes and probes every few seconds would drown the requests that matter.
             level = logging.DEBUG if endpoint.startswith(_OPS_PREFIX) else logging.INFO
             if access_log.isEnabledFor(level):
@@ -261,53 +250,9 @@ def _log_access(
     access_log.handle(record)
 
 
-class _DiagnosisCounter:
-    """Reads the report the client received (whole JSON or NDJSON lines) and counts its codes."""
-
-    def __init__(self) -> None:
-        self.statuses: list[str] = []
-        self.check_lines: list[tuple[str, str]] = []
-        self.report_checks: list[tuple[str, str]] = []
-        self._pending = b""
-
-    def feed(self, chunk: bytes) -> None:
-        data = self._pending + chunk
-        *lines, self._pending = data.split(b"\n")
-        for line in lines:
-            self._line(line)
-
-    def _line(self, line: bytes) -> None:
-        if not line.strip():
-            return
-        try:
-            item = json.loads(line)
-        except ValueError:
-            return
-        if not isinstance(item, dict):
-            return
-        checks = item.get("checks")
-        if isinstance(checks, list) or "email" in item:
-            if isinstance(item.get("status"), str):
-                self.statuses.append(item["status"])
-            for check in checks if isinstance(checks, list) else []:
-                if isinstance(check, dict):
-                    self.report_checks.append((str(check.get("code")), str(check.get("status"))))
-        elif "code" in item and "status" in item:
-            self.check_lines.append((str(item["code"]), str(item["status"])))
-
-    def commit(self, m: Metrics) -> None:
-        self._line(self._pending)
-        self._pending = b""
-        for status in self.statuses:
-            m.diagnoses.labels(status=status).inc()
-        # A stream may send each check and then the whole report: count each check once.
-        for code, status in self.check_lines or self.report_checks:
-            m.checks.labels(code=code, status=status).inc()
-
-
 class _ObservedBody:
-    """A streamed body as the server sends it: fed to the diagnosis counter, and the
-    request recorded once, when the stream is exhausted or closed, whichever comes first."""
+    """A streamed body as the server sends it: the request is recorded once, when the
+    stream is exhausted or closed, whichever comes first."""
 
     __slots__ = ("_body", "_exchange")
 
@@ -316,12 +261,8 @@ class _ObservedBody:
         self._exchange = exchange
 
     def __iter__(self) -> Iterator[bytes]:
-        counter = self._exchange.counter
         try:
-            for chunk in self._body:
-                if counter is not None:
-                    counter.feed(chunk)
-                yield chunk
+            yield from self._body
         finally:
             self._exchange.finish()
 

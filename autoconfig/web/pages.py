@@ -24,8 +24,9 @@ from ..messages import words
 from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..recommendation import Recommendation, explain
 from ..schemas.advice import AnswersSchema
+from .answers import RATE_LIMITED
 from .context import services, settings_for
-from .limits import AUTOCONFIG, RATE_LIMITED, SETUP, BucketFull, limited, record_refusal
+from .limits import AUTOCONFIG, SETUP, BucketFull, limited, record_refusal
 
 bp = Blueprint("pages", __name__)
 

@@ -21,6 +21,7 @@ from .probes.base import CheckResult
 from .probes.folders import FoldersDetails
 from .probes.mailbox import MailboxDetails
 from .probes.quota import QuotaDetails
+from .problems import Verdict, verdict
 from .recommendation import Recommendation, explain
 
 
@@ -53,6 +54,11 @@ class Report:
     checks: tuple[DescribedCheck, ...]
     recommendation: Recommendation | None
     lang: str
+
+    @property
+    def verdict(self) -> Verdict:
+        """What the customer reads first: the checks grouped into problems by root cause."""
+        return verdict(self.checks, self.lang)
 
 
 def describe(check: CheckResult, lang: str) -> DescribedCheck:

@@ -40,6 +40,7 @@ FAMILIES: Mapping[tuple[str, ...], tuple[str, str]] = {
     ("smtp",): ("Outgoing mail (SMTP submission)", "Posta in uscita (invio SMTP)"),
     ("skip",): ("Checks not run, and why", "Verifiche non eseguite e perché"),
     ("diag",): ("The diagnosis itself", "La diagnosi stessa"),
+    ("verdict",): ("The verdict a customer reads first", "Il verdetto che il cliente legge per primo"),
     ("http",): ("Requests the service refused", "Richieste rifiutate dal servizio"),
     ("advice", "imap"): ("Recommendation: reasons for IMAP", "Consiglio: motivi per IMAP"),
     ("advice", "pop3"): ("Recommendation: reasons for POP3", "Consiglio: motivi per POP3"),

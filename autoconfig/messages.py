@@ -620,13 +620,13 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "auth.not_attempted_insecure": {
         "it": Text(
-            "La password non è stata inviata: la connessione non è cifrata con un certificato verificato "
-            "(vedi {blocked_by}).",
+            "La password non è stata inviata: la connessione a {host} porta {port} non è cifrata con un "
+            "certificato verificato.",
             "Risolvi prima il problema TLS indicato; la diagnosi non invia mai password in chiaro.",
         ),
         "en": Text(
-            "The password was not sent: the connection is not encrypted with a verified certificate "
-            "(see {blocked_by}).",
+            "The password was not sent: the connection to {host} port {port} is not encrypted with a "
+            "verified certificate.",
             "Fix the TLS problem shown first; the diagnosis never sends a password unprotected.",
         ),
     },
@@ -765,24 +765,24 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
         ),
     },
     "skip.unreachable": {
-        "it": Text("Non verificato: il server non è raggiungibile (vedi {blocked_by})."),
-        "en": Text("Not checked: the server cannot be reached (see {blocked_by})."),
+        "it": Text("Non verificato: la connessione a {host} porta {port} non è riuscita."),
+        "en": Text("Not checked: the connection to {host} port {port} failed."),
     },
     "skip.tls_failed": {
-        "it": Text("Non verificato: la connessione TLS non è riuscita (vedi {blocked_by})."),
-        "en": Text("Not checked: the TLS connection failed (see {blocked_by})."),
+        "it": Text("Non verificato: la connessione cifrata (TLS) con {host} porta {port} non è riuscita."),
+        "en": Text("Not checked: the encrypted (TLS) connection to {host} port {port} failed."),
     },
     "skip.no_greeting": {
-        "it": Text("Non verificato: il server non ha risposto come server di posta (vedi {blocked_by})."),
-        "en": Text("Not checked: the server did not answer like a mail server (see {blocked_by})."),
+        "it": Text("Non verificato: {host} porta {port} non ha risposto come un server di posta."),
+        "en": Text("Not checked: {host} port {port} did not answer like a mail server."),
     },
     "skip.no_password": {
         "it": Text("Non verificato: serve la password per accedere alla casella."),
         "en": Text("Not checked: the mailbox password is needed."),
     },
     "skip.no_login": {
-        "it": Text("Non verificato: l'accesso non è riuscito (vedi {blocked_by})."),
-        "en": Text("Not checked: the login did not succeed (see {blocked_by})."),
+        "it": Text("Non verificato: l'accesso alla casella su {host} porta {port} non è riuscito."),
+        "en": Text("Not checked: the login to the mailbox on {host} port {port} did not succeed."),
     },
     "skip.budget": {
         "it": Text(
@@ -814,6 +814,31 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Internal error of the diagnosis (step: {step}): not a fault of the mail server.",
             "The error has been logged; try again and, if it repeats, report it to the developers.",
         ),
+    },
+    # Verdict: the headline a customer reads first (autoconfig/problems.py)
+    "verdict.ok": {
+        "it": Text("Tutto funziona."),
+        "en": Text("Everything works."),
+    },
+    "verdict.ok_unchecked": {
+        "it": Text("Tutto quello che abbiamo potuto verificare funziona."),
+        "en": Text("Everything we could check works."),
+    },
+    "verdict.warning": {
+        "it": Text("Funziona, ma una cosa merita attenzione."),
+        "en": Text("It works, but one thing needs your attention."),
+    },
+    "verdict.warnings": {
+        "it": Text("Funziona, ma {count} cose meritano attenzione."),
+        "en": Text("It works, but {count} things need your attention."),
+    },
+    "verdict.problem": {
+        "it": Text("C'è un problema da risolvere."),
+        "en": Text("There is one problem to fix."),
+    },
+    "verdict.problems": {
+        "it": Text("Ci sono {count} problemi da risolvere."),
+        "en": Text("There are {count} problems to fix."),
     },
     # HTTP: a rate limit refused the request (autoconfig/web/limits.py)
     "http.rate_limited": {

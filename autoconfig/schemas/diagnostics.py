@@ -104,6 +104,30 @@ class TicketUnavailableSchema(Schema):
     remedy = fields.String(allow_none=True)
 
 
+class ProblemSchema(Schema):
+    """One root cause: the checks it explains, what went wrong and the one thing to do."""
+
+    status = fields.Enum(Status, by_value=True)
+    code = fields.String(metadata={"description": "the first failed check's code"})
+    messages = fields.List(fields.String(), metadata={"description": "what went wrong, one per distinct failure"})
+    remedy = fields.String(allow_none=True)
+    checks = fields.List(fields.String(), metadata={"description": "ids of the failed checks that are this problem"})
+    consequences = fields.List(
+        fields.String(), metadata={"description": "ids of the checks that failed or could not run because of it"}
+    )
+    protocols = fields.List(fields.Enum(Protocol, by_value=True))
+
+
+class VerdictSchema(Schema):
+    """The headline: everything works, or how many problems and which one to start with."""
+
+    status = fields.Enum(Status, by_value=True)
+    code = fields.String(metadata={"example": "verdict.problems"})
+    message = fields.String(metadata={"description": "in the report's language"})
+    problems = fields.List(fields.Nested(ProblemSchema), metadata={"description": "the first is where to start"})
+    unchecked = fields.List(fields.String(), metadata={"description": "why checks did not run, when no problem says"})
+
+
 class ReportSchema(Schema):
     email = fields.String()
     domain = fields.String()
@@ -112,6 +136,7 @@ class ReportSchema(Schema):
     duration_ms = fields.Integer()
     status = fields.Enum(Status, by_value=True)
     lang = fields.String()
+    verdict = fields.Nested(VerdictSchema)
     checks = fields.List(fields.Nested(CheckSchema))
     recommendation = fields.Nested(RecommendationSchema, allow_none=True)
     # Added by the web layer once the report is stored (absent from `autoconfig diagnose --json`).

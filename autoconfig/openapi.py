@@ -189,6 +189,23 @@ OPERATIONS: tuple[Operation, ...] = (
         for kind, what in (("caldav", "calendar (CalDAV)"), ("carddav", "contacts (CardDAV)"))
     ),
     Operation(
+        "get", "/qr/thunderbird.svg", "QR code for Thunderbird for Android's account import", "clients",
+        description="Thunderbird for Android's \"Export for Mobile\" QR format, version 1: the preferred incoming "
+        "and SMTP servers and the address; never a password. Scanned in the app: Add account, Import settings.",
+        parameters=(EMAIL, Param("name", "the sender name to set up (optional)")),
+        responses={200: Reply("the QR code", {"type": "string"}, "image/svg+xml"), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/qr/mobileconfig.svg", "QR code of the Apple profile's link", "clients",
+        description="For the camera of an iPhone or iPad: the link downloads the profile of `/mobileconfig`.",
+        parameters=(EMAIL, Param("lang", "the profile's language")),
+        responses={200: Reply("the QR code", {"type": "string"}, "image/svg+xml"), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429},
+        rate_limited=True,
+    ),
+    Operation(
         "get", "/api/v1/settings", "The resolved settings of an address", "api",
         description="What every client format renders from.",
         parameters=(EMAIL,),

@@ -117,6 +117,15 @@ def test_no_password_anywhere(
         assert 400 <= response.status_code < 500
         outputs.append(response.get_data(as_text=True))
 
+    # A password someone put into a QR code's or profile's URL is refused, and not echoed or logged
+    for path in ("/qr/thunderbird.svg", "/qr/mobileconfig.svg", "/mobileconfig"):
+        response = client.get(path, query_string={"email": ALICE.address, "password": WRONG})
+        assert response.status_code == 400
+        outputs.append(response.get_data(as_text=True))
+    # and the codes themselves, for a real account, hold no password (they never get one)
+    for path in ("/qr/thunderbird.svg", "/qr/mobileconfig.svg"):
+        outputs.append(client.get(path, query_string={"email": ALICE.address}).get_data(as_text=True))
+
     # The CLI, password on standard input
     config_path = tmp_path / "autoconfig.toml"
     config_path.write_text(to_toml(raw), encoding="utf-8")

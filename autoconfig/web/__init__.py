@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         ops,
         outlook,
         pages,
+        qr,
         reports,
         security,
     )
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     app.register_blueprint(clients.bp)
     app.register_blueprint(dav.bp)
+    app.register_blueprint(qr.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outlook.bp)
     app.register_blueprint(apple.bp)

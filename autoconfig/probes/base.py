@@ -19,6 +19,7 @@ import socket
 import ssl
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -224,16 +225,33 @@ _PROTOCOL_ERRORS = (
 _MAX_REPLY = 120
 
 
+# Control characters (C0, DEL, C1), format characters (bidirectional overrides and
+# isolates, zero-width ones), line and paragraph separators, surrogates: none of them may
+# reach a report, a page or a terminal, where they reorder, hide or rewrite what is shown.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(text: str, limit: int = _MAX_REPLY) -> str:
+    """Text from a server, safe to show (pure): unsafe characters become a space, runs of
+    space one, and the result is at most `limit` characters (an ellipsis ends a cut)."""
+    head = text[: limit * 4]  # bounded work, whatever the server sent
+    kept = "".join(" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in head)
+    kept = _SPACES.sub(" ", kept).strip()
+    if len(kept) <= limit and len(head) == len(text):
+        return kept
+    return kept[: limit - 1].rstrip() + "…"
+
+
 def printable(value: object, limit: int = _MAX_REPLY) -> str:
-    """A server's words, safe to show: decoded, control characters dropped, truncated."""
+    """A server's words, safe to show: decoded, unsafe characters dropped, truncated."""
     if isinstance(value, (bytes, bytearray)):
-        text = bytes(value).decode("utf-8", "replace")
+        text = bytes(value[: limit * 4]).decode("utf-8", "replace") + ("…" if len(value) > limit * 4 else "")
     elif isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], (bytes, str)):
         text = f"{value[0]} {printable(value[1], limit)}"  # smtplib's (code, message)
     else:
         text = str(value)
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean_text(text, limit)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -297,6 +315,12 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
             if step is Step.GREETING:
                 return Failure("proto.bad_greeting", Status.ERROR, params(received=reply))
             return Failure("proto.unexpected_reply", Status.ERROR, params(step=str(step), reply=reply))
+        if isinstance(item, UnicodeDecodeError):
+            # The server sent bytes its protocol does not allow (IMAP is ASCII): its fault.
+            received = printable(item.object[max(0, item.start - 40): item.end + 40])
+            if step in (Step.GREETING, Step.CAPABILITIES):
+                return Failure("proto.bad_greeting", Status.ERROR, params(received=received))
+            return Failure("proto.unexpected_reply", Status.ERROR, params(step=str(step), reply=received))
         if isinstance(item, ssl.SSLError):
             return Failure("net.connection_lost", Status.ERROR, where)
         if isinstance(item, OSError) and item.errno in _UNREACHABLE:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Status
-from .base import CheckResult, Details, Kind, Step, Timer, failure_for, params
+from .base import CheckResult, Details, Kind, Step, Timer, failure_for, params, printable
 from .clients import ImapAdapter
 from .session import Need, Session, Stage
 
 ROLES = ("Sent", "Drafts", "Trash", "Junk")
 MAX_STATUS = 60  # STATUS for at most this many folders; counts stop there
+MAX_FOLDER_NAME = 120  # characters of a folder's name a report shows
 # Names clients and servers commonly use when the flags are missing (English, Italian).
 ROLE_NAMES = {
     "Sent": ("sent", "sent items", "sent messages", "sent mail", "posta inviata", "inviata", "inviati"),
@@ -110,7 +111,7 @@ def _fetch(session: Session, adapter: ImapAdapter) -> tuple[list[Folder], int | 
             counts = client.folder_status(name, ("MESSAGES", "UNSEEN"))
         folders.append(
             Folder(
-                name=str(name),
+                name=printable(name, MAX_FOLDER_NAME),
                 special_use=_flag_role(flags),
                 subscribed=name in subscribed,
                 selectable=selectable,

@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass
 
 from ..model import Security, Status
-from .base import CheckResult, Details, Kind, Step, Timer, failure_for, params
+from .base import CheckResult, Details, Kind, Step, Timer, clean_text, failure_for, params
 from .clients import open_adapter
 from .session import Need, Session, Stage
 
 _REFUSAL = re.compile(r"^(\* ?BYE|-ERR|[45]\d\d)\b", re.IGNORECASE)
 _SHOWN_CAPABILITIES = 40
+_CAPABILITY_CHARS = 64  # the longest real ones (AUTH=SCRAM-SHA-256-PLUS, QUOTA=RES-STORAGE) are ~30
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class GreetingDetails(Details):
     banner: str | None = None
     capabilities: tuple[str, ...] = ()
     ip: str | None = None
+
+
+def shown_capabilities(capabilities: frozenset[str]) -> tuple[str, ...]:
+    """What a report shows of a server's capability tokens: cleaned, each cut short, a bounded number (pure)."""
+    return tuple(clean_text(c, _CAPABILITY_CHARS) for c in sorted(capabilities)[:_SHOWN_CAPABILITIES])
 
 
 def run(session: Session) -> tuple[CheckResult, ...]:
@@ -54,7 +60,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
         return (session.result(STAGE, failure.status, code, values, timer.ms, GreetingDetails(ip=session.ip)),)
     details = GreetingDetails(
         banner=adapter.greeting,
-        capabilities=tuple(sorted(session.capabilities))[:_SHOWN_CAPABILITIES],
+        capabilities=shown_capabilities(session.capabilities),
         ip=session.ip,
     )
     return (session.result(STAGE, Status.OK, "proto.ok", params(banner=adapter.greeting), timer.ms, details),)

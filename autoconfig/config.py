@@ -25,6 +25,7 @@ from .model import (
     OAuth2Options,
     Provider,
     ReportsOptions,
+    WatchOptions,
     Server,
     ServiceOptions,
 )
@@ -141,7 +142,9 @@ def _to_model(data: dict[str, Any], base_dir: Path, source: Path | None) -> Conf
             allow_private_addresses=diagnostics["allow_private_addresses"],
             cert_expiry_warning_days=diagnostics["cert_expiry_warning_days"],
             quota_warning_percent=diagnostics["quota_warning_percent"],
+            max_concurrent=diagnostics["max_concurrent"],
         ),
+        watch=WatchOptions(**data["watch"]),
         dns=DnsOptions(nameservers=tuple(data["dns"]["nameservers"]), timeout_s=data["dns"]["timeout_s"]),
         limits=LimitsOptions(**data["limits"]),
         reports=ReportsOptions(

@@ -287,6 +287,17 @@ class DiagnosticsOptions:
     allow_private_addresses: bool = False
     cert_expiry_warning_days: int = 21
     quota_warning_percent: int = 90
+    max_concurrent: int = 0  # diagnoses at once per instance; 0: derived from the threads
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """`autoconfig watch`: how often, when a run of failures becomes an incident, how many
+    served domains a %EMAILDOMAIN% host is expanded for."""
+
+    interval_s: float = 300.0
+    rounds_to_open: int = 2
+    max_template_hosts: int = 200
 
 
 @dataclass(frozen=True)
@@ -328,6 +339,7 @@ class Config:
     limits: LimitsOptions = field(default_factory=LimitsOptions)
     reports: ReportsOptions = field(default_factory=ReportsOptions)
     helpdesk: HelpdeskOptions = field(default_factory=HelpdeskOptions)
+    watch: WatchOptions = field(default_factory=WatchOptions)
     source: Path | None = None
 
 

@@ -55,3 +55,58 @@ service_keys = sa.Table(
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("value", sa.String(128), nullable=False),
 )
+
+# -- the watch (autoconfig watch) -------------------------------------------------------
+
+# Each endpoint's latest result: what /metrics, /api/v1/status and the banner read.
+watch_endpoints = sa.Table(
+    "watch_endpoints",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("port", sa.Integer(), primary_key=True),
+    sa.Column("family", sa.String(8), primary_key=True),  # ipv4 | ipv6 | any (no address at all)
+    sa.Column("protocol", sa.String(8), nullable=False),
+    sa.Column("ok", sa.Boolean(), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("step", sa.String(32), nullable=True),
+    sa.Column("checked_at", Timestamp, nullable=False),
+    sa.Column("failed_rounds", sa.Integer(), nullable=False),
+    sa.Column("failing_since", Timestamp, nullable=True),
+    sa.Column("not_after", Timestamp, nullable=True),
+)
+
+# One row a round: that the watch runs (the "watch silent" alert), and how it went.
+watch_rounds = sa.Table(
+    "watch_rounds",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("watcher", sa.String(128), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=False, index=True),
+    sa.Column("endpoints", sa.Integer(), nullable=False),
+    sa.Column("failed", sa.Integer(), nullable=False),
+)
+
+# Incidents (opened and closed by the watch) and planned maintenance (set by staff), kept as history.
+watch_incidents = sa.Table(
+    "watch_incidents",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # incident | maintenance
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("port", sa.Integer(), nullable=True),  # maintenance: None for every port of the host
+    sa.Column("code", sa.String(64), nullable=True),
+    sa.Column("since", Timestamp, nullable=False),
+    sa.Column("until", Timestamp, nullable=True),  # maintenance: its announced end
+    sa.Column("closed_at", Timestamp, nullable=True, index=True),  # None while open
+)
+
+# The lease that lets one watcher run at a time; renewed while it runs, taken over when it lapses.
+watch_lock = sa.Table(
+    "watch_lock",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)

@@ -127,8 +127,11 @@ class Run:
         password: Secret | None,
         dns_job: DnsJob | None = None,
         budget_s: float | None = None,
+        *,
+        account: bool = True,
     ) -> None:
         self.toolkit = toolkit
+        self.account = account  # False: the server checks only (the watch never logs in)
         self.targets = tuple(targets)
         self.password = password
         self.dns_job = dns_job
@@ -190,7 +193,10 @@ class Run:
             self._jobs.append(_Job(None, Attempt(self.deadline, timeout)))
         for target in self.targets:
             stages = stages_for(target.protocol, target.security)
-            self._jobs.append(_Job(target, Attempt(self.deadline, timeout), stages))
+            if not self.account:
+                stages = tuple(s for s in stages if s.kind in (Kind.TCP, Kind.TLS))
+            step_timeout = min(timeout, target.step_timeout_s or timeout)
+            self._jobs.append(_Job(target, Attempt(self.deadline, step_timeout), stages))
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._jobs)), thread_name_prefix="probe")
         for job in self._jobs:
             self._pool.submit(self._run_dns if job.target is None else self._run_server, job)

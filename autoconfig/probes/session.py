@@ -95,6 +95,8 @@ class Target:
     templated: bool  # the host name came from %EMAILDOMAIN%: the SSRF guard applies
     # Where a templated host may be to get the password (the provider's login_networks).
     login_networks: tuple[IPNetwork, ...] = ()
+    family: str | None = None  # "ipv4" | "ipv6": only that family (the watch checks each apart)
+    step_timeout_s: float | None = None  # shorter than connect_timeout_s: a server known to be down
 
     def takes_password_at(self, ip: str | None) -> bool:
         """A host the configuration names gets the password; one built from the customer's

@@ -66,6 +66,8 @@ def resolve(session: Session) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     errors: list[BaseException] = []
     for family, rtype, _af in FAMILIES:
+        if t.family is not None and family != t.family:
+            continue
         lifetime = session.attempt.begin(Step.RESOLVE)
         lifetime = min(lifetime, float(session.toolkit.resolver.lifetime))
         try:

@@ -123,11 +123,18 @@ class DiagnosticsSchema(_Strict):
     allow_private_addresses = fields.Boolean(load_default=False)
     cert_expiry_warning_days = fields.Integer(load_default=21, validate=validate.Range(0, 365))
     quota_warning_percent = fields.Integer(load_default=90, validate=validate.Range(1, 100))
+    max_concurrent = fields.Integer(load_default=0, validate=validate.Range(0, 10000))
 
     @validates_schema
     def _timeout_fits(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("connect_timeout_s", 0) > data.get("budget_s", 12):
             raise ValidationError("must not exceed budget_s", "connect_timeout_s")
+
+
+class WatchSchema(_Strict):
+    interval_s = fields.Float(load_default=300.0, validate=validate.Range(0.2, 86400))
+    rounds_to_open = fields.Integer(load_default=2, validate=validate.Range(1, 100))
+    max_template_hosts = fields.Integer(load_default=200, validate=validate.Range(0, 100000))
 
 
 class DnsSchema(_Strict):
@@ -309,6 +316,7 @@ class ConfigFileSchema(_Strict):
     limits = fields.Nested(LimitsSchema, load_default=lambda: LimitsSchema().load({}))
     reports = fields.Nested(ReportsSchema, load_default=lambda: ReportsSchema().load({}))
     helpdesk = fields.Nested(HelpdeskSchema, load_default=lambda: HelpdeskSchema().load({}))
+    watch = fields.Nested(WatchSchema, load_default=lambda: WatchSchema().load({}))
     provider = fields.List(
         fields.Nested(ProviderSchema),
         required=True,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -301,3 +306,89 @@ def reports_purge(config_file: str | None) -> None:
     finally:
         database.dispose()
     click.echo(f"purged {removed} expired report(s)")
+@main.group("watch", invoke_without_command=True)
+@config_option
+@click.option("--once", is_flag=True, help="One round, then exit (cron, tests): 0 all up, 1 some down, 2 not run.")
+@click.pass_context
+def watch_group(ctx: click.Context, config_file: str | None, once: bool) -> None:
+    """Check our own servers every [watch] interval_s; one watcher per database at a time."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .db import Database
+    from .logs import configure
+    from .watch.runner import Watcher
+
+    config = _load(config_file)
+    configure()
+    database = Database(config.reports.database_url)
+    try:
+        watcher = Watcher(config, database)
+    except Exception as exc:
+        click.echo(f"error: cannot open the watch's database: {exc.__class__.__name__}", err=True)
+        sys.exit(2)
+    if once:
+        sys.exit(_watch_once(watcher))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        watcher.run(stop)
+    finally:
+        database.dispose()
+
+
+def _watch_once(watcher: Any) -> int:
+    if not watcher.lease.acquire():
+        click.echo("error: another watcher is running (it holds the lease)", err=True)
+        return 2
+    try:
+        done = watcher.round()
+    finally:
+        watcher.lease.release()
+    for endpoint in done.endpoints:
+        state = "up" if endpoint.ok else "DOWN"
+        click.echo(f"{endpoint.host}:{endpoint.port} {endpoint.family} {state} {endpoint.code}")
+    return 0 if all(e.ok for e in done.endpoints) else 1
+
+
+def _until(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """`2026-12-03T14:00` (UTC unless it says its offset) or `14:00` (the next one, UTC)."""
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        if re.fullmatch(r"\d{1,2}:\d{2}", text):
+            hour, minute = map(int, text.split(":"))
+            moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            return moment if moment > now else moment + dt.timedelta(days=1)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("must be a time like 2026-12-03T14:00 or 14:00 (UTC)") from None
+    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    if moment <= now:
+        raise click.BadParameter("must be in the future")
+    return moment
+
+
+@watch_group.command("maintenance")
+@config_option
+@click.argument("host")
+@click.option("--until", "until", required=True, help="End of the maintenance: 2026-12-03T14:00 or 14:00 (UTC).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Only this port (default: every port).")
+def watch_maintenance(config_file: str | None, host: str, until: str, port: int | None) -> None:
+    """Announce planned maintenance on HOST: the page and reports say so instead of an incident."""
+    from .db import Database, DatabaseError
+    from .watch.store import WatchStore
+
+    config = _load(config_file)
+    end = _until(until)
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+        raise click.BadParameter("must be a host name like mail.example.com", param_hint="HOST")
+    database = Database(config.reports.database_url)
+    try:
+        WatchStore(database.ready()).add_maintenance(host, end, port)
+    except DatabaseError as exc:
+        click.echo(f"error: cannot reach the database: {exc.__class__.__name__}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    where = f"{host}:{port}" if port else host
+    click.echo(f"planned maintenance on {where} until {end:%Y-%m-%d %H:%M} UTC")

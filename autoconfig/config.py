@@ -25,9 +25,9 @@ from .model import (
     OAuth2Options,
     Provider,
     ReportsOptions,
-    WatchOptions,
     Server,
     ServiceOptions,
+    WatchOptions,
 )
 from .schemas.config import ConfigFileSchema, flatten_errors
 from .signing import check_signing_material

@@ -148,7 +148,7 @@ def to_toml(raw: dict[str, Any]) -> str:
             for item in value if is_array else [value]:
                 table(f"{name}.{key}", item, is_array)
 
-    for section in ("service", "diagnostics", "dns", "limits"):
+    for section in ("service", "diagnostics", "dns", "limits", "reports", "helpdesk", "watch"):
         if section in raw:
             table(section, raw[section])
     for provider in raw["provider"]:

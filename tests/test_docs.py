@@ -27,6 +27,7 @@ API = REPO / "docs" / "api.md"
 SECTIONS: dict[str, type[Schema]] = {
     "[service]": schemas.ServiceSchema,
     "[diagnostics]": schemas.DiagnosticsSchema,
+    "[watch]": schemas.WatchSchema,
     "[dns]": schemas.DnsSchema,
     "[limits]": schemas.LimitsSchema,
     "[reports]": schemas.ReportsSchema,

@@ -25,6 +25,8 @@ from .endpoints import Service
 FAMILIES = (("ipv4", "A"), ("ipv6", "AAAA"))
 ANY_FAMILY = "any"  # a host with no address at all: one endpoint, down
 _RESOLVE_WORKERS = 32
+# Out of the round's time: to operations, the server did not answer in time.
+_TIMED_OUT = {"diag.cut_short": "net.timeout", "skip.budget": "net.timeout"}
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,15 @@ def run_round(toolkit: Toolkit, services: Sequence[Service], budget_s: float) ->
 def _judge(target: Target, checks: list[CheckResult]) -> Endpoint:
     """Up when no check failed; the code says what failed first (or the TLS verdict)."""
     failed = next((c for c in checks if c.status is Status.ERROR), None)
+    failed = failed or next((c for c in checks if c.status is Status.SKIPPED), None)  # the round ran out
     tls = next((c for c in checks if c.kind is Kind.TLS), None)
     ip = next((getattr(c.data, "ip", None) for c in checks if getattr(c.data, "ip", None)), None)
     not_after = None
     if tls is not None and isinstance(tls.data, TlsDetails) and tls.data.not_after:
         not_after = dt.datetime.fromisoformat(tls.data.not_after)
     if failed is not None:
-        code = "net.timeout" if failed.code == "diag.cut_short" else failed.code
         step = failed.params.get("step")
-        ok, shown = False, code
+        ok, shown = False, _TIMED_OUT.get(failed.code, failed.code)
     elif not checks:
         ok, shown, step = False, "net.timeout", None
     else:

@@ -222,6 +222,20 @@ class DovecotServer(Service):
             self._relay = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Stop the process only: its ports stay reserved for ``resume`` (an outage)."""
+        self._stop_process()
+
+    def resume(self, cert: IssuedCert | None = None) -> None:
+        """Start again on the same ports, optionally with another certificate, and wait."""
+        self._stop_process()
+        if cert is not None:
+            self.spec = replace(self.spec, cert=cert)
+        self.config_path.write_text(self._config(), encoding="utf-8")
+        self._process = ManagedProcess([DOVECOT, "-F", "-c", self.config_path], self.output_path)
+        if not self._wait_ports():
+            raise ServerStartError(f"Dovecot {self.spec.name!r} did not come back.\n{tail(self.log_path)}")
+
     def log_text(self) -> str:
         """Everything Dovecot logged so far (the secrets test reads this)."""
         parts = []

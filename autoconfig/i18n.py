@@ -8,15 +8,17 @@ for outcome and advice codes come from `messages.CATALOGUE` instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, get_locale, get_translations
 from werkzeug.datastructures import LanguageAccept
 
-TRANSLATIONS = Path(__file__).with_name("translations")
-DOMAIN = "messages"
+from . import texts
+from .errors import InvalidInput
+
+TRANSLATIONS = texts.TRANSLATIONS
+DOMAIN = texts.DOMAIN
 
 
 def choose_language(requested: str | None, accepted: LanguageAccept | None, languages: Sequence[str]) -> str:
@@ -45,6 +47,16 @@ def request_language(requested: str | None = None) -> str:
     return choose_language(request.args.get("lang"), request.accept_languages, languages)
 
 
+def check_language(value: str | None, field: str = "lang") -> str | None:
+    """An explicitly asked language must be one the configuration speaks (a 400 otherwise)."""
+    if value is None or value == "":
+        return None
+    languages = _languages()
+    if value not in languages:
+        raise InvalidInput(f"{field} must be one of: {', '.join(languages)}", field=field)
+    return value
+
+
 def current_language() -> str:
     """The language Flask-Babel chose for this request, as a bare code ("it", "en")."""
     locale = get_locale()
@@ -63,7 +75,7 @@ def _translations() -> NullTranslations:
 def init_app(app: Flask) -> None:
     languages = app.extensions["autoconfig"].config.service.languages
     app.config["BABEL_DEFAULT_LOCALE"] = languages[0]
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(texts.translations_dir())
     app.config["BABEL_DOMAIN"] = DOMAIN
     Babel(app, locale_selector=request_language)
     # Templates' _() and gettext(): the same newstyle callables Flask-Babel installs, minus

@@ -15,6 +15,7 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).with_name("translations")
 DOMAIN = "messages"
+LANGUAGE_CODE = r"^[a-z]{2,3}$"  # what an API may ask for; whether it is spoken is the configuration's call
 
 
 def translations_dir() -> Path:

@@ -13,9 +13,11 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, post_load, validate
 
 from ..advice import CONNECTIVITY, Answers, Confidence
-from ..messages import LANGUAGES
 from ..model import Protocol
+from ..texts import LANGUAGE_CODE
 from .settings import SettingsSchema
+
+LANGUAGE = validate.Regexp(LANGUAGE_CODE, error="must be a language code like it or en")
 
 MAX_DEVICES = 1000
 
@@ -69,7 +71,7 @@ class AdviceRequest:
 class AdviceRequestSchema(_AnswerFields):
     """POST /api/v1/advice: the answers beside an optional language and address."""
 
-    lang = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+    lang = fields.String(load_default=None, validate=LANGUAGE)
     email = fields.String(load_default=None, validate=validate.Length(min=1, max=1024))
 
     @post_load

@@ -20,6 +20,7 @@ from ..model import (
     Protocol,
     Security,
 )
+from ..texts import available_languages
 
 PLACEHOLDERS = (PLACEHOLDER_ADDRESS, PLACEHOLDER_LOCALPART, PLACEHOLDER_DOMAIN)
 LANGUAGES = ("it", "en")
@@ -87,6 +88,16 @@ def check_dav_url(value: str) -> None:
     _check_placeholders(parts.path, PLACEHOLDERS)
 
 
+def check_language(value: str) -> None:
+    """A language is spoken when it has a catalogue: adding one is a file, not code."""
+    available = available_languages()
+    if value not in available:
+        raise ValidationError(
+            f"no catalogue for {value!r} (there are: {', '.join(available)}); add "
+            f"autoconfig/translations/{value}/LC_MESSAGES/messages.po (see autoconfig/translations/README.md)"
+        )
+
+
 def check_rate(value: str) -> None:
     for part in value.split(";"):
         if not _RATE.match(part):
@@ -101,7 +112,7 @@ class _Strict(Schema):
 class ServiceSchema(_Strict):
     public_url = fields.String(required=True, validate=check_url)
     languages = fields.List(
-        fields.String(validate=validate.OneOf(LANGUAGES)),
+        fields.String(validate=check_language),
         load_default=list(LANGUAGES),
         validate=validate.Length(min=1, error="needs at least one language"),
     )

@@ -9,10 +9,12 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from ..diagnose import DescribedCheck, DiagnosisRequest, Report
-from ..messages import LANGUAGES
 from ..model import Protocol, Secret, Security, Status
 from ..probes.base import Kind
+from ..texts import LANGUAGE_CODE
 from .advice import AnswersSchema, RecommendationSchema
+
+LANGUAGE = validate.Regexp(LANGUAGE_CODE, error="must be a language code like it or en")
 
 MAX_PASSWORD = 1024
 
@@ -43,7 +45,7 @@ class DiagnosisRequestSchema(Schema):
         validate=validate.Length(max=3),
         metadata={"description": "which servers to check (default: all)"},
     )
-    lang = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
+    lang = fields.String(load_default=None, allow_none=True, validate=LANGUAGE)
     answers = fields.Nested(AnswersSchema, load_default=None, allow_none=True)
 
     @post_load

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError
 
 from ..advice import recommend
 from ..errors import InvalidInput
-from ..i18n import request_language
+from ..i18n import check_language, request_language
 from ..recommendation import AdviceAnswer, explain
 from ..schemas.advice import AdviceRequest, AdviceRequestSchema, AdviceSchema
 from .context import services, settings_for
@@ -51,7 +51,7 @@ def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
 def advice() -> Response:
     wanted: AdviceRequest = load(AdviceRequestSchema(), json_object())
     config = services().config
-    lang = request_language(wanted.lang)
+    lang = request_language(check_language(wanted.lang))
     settings = settings_for(wanted.email) if wanted.email else None
     faq_url = config.service.help_for(settings.provider if settings else None).faq_url
     recommendation = explain(recommend(wanted.answers), lang, faq_url)

@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 
 from ..diagnose import Diagnosis, Diagnostician, Report
 from ..errors import InvalidAddress, InvalidInput
+from ..i18n import check_language
 from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from .context import services
@@ -63,6 +64,7 @@ def _start() -> Diagnosis:
         first = flatten_errors(exc.messages)[0]
         field = first.split(":", 1)[0].split("[", 1)[0].split(".", 1)[0]
         raise InvalidInput(first, field=field) from None
+    check_language(wanted.lang)
     try:
         return diagnostician().start(wanted)
     except InvalidAddress as exc:

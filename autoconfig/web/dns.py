@@ -6,8 +6,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..addresses import normalize_domain
 from ..dnshealth import check_dns
-from ..errors import InvalidDomain, InvalidInput, UnknownDomain
-from ..messages import LANGUAGES
+from ..errors import InvalidDomain, UnknownDomain
+from ..i18n import check_language
 from ..resolver import make_resolver
 from ..schemas.dns import dump
 from .context import services
@@ -17,13 +17,9 @@ bp = Blueprint("dns", __name__, url_prefix="/api/v1")
 
 
 def _language() -> str:
-    """?lang= when given (it or en), else the configured first language."""
+    """?lang= when given (a configured language), else the configured first language."""
     lang = request.args.get("lang")
-    if lang is None or lang == "":
-        return services().config.service.default_language
-    if lang not in LANGUAGES:
-        raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}", field="lang")
-    return lang
+    return check_language(lang) or services().config.service.default_language
 
 
 @bp.get("/dns")

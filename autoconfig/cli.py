@@ -199,6 +199,81 @@ def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str |
         sys.exit(1)
 
 
+_DISCOVER_HEADERS = {
+    "it": ("stato", "programma", "da solo?", "dove", "Cosa fare", "sì", "no"),
+    "en": ("status", "program", "automatic?", "where", "What to do", "yes", "no"),
+}
+
+
+@main.command("discover")
+@config_option
+@click.argument("domain")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/discovery.")
+@click.option("--lang", type=click.Choice(["it", "en"]), default=None,
+              help="Language of the messages (default: the configured first language).")
+@click.pass_context
+def discover_command(ctx: click.Context, config_file: str | None, domain: str, as_json: bool,
+                     lang: str | None) -> None:
+    """Will each mail client find DOMAIN's settings by itself? Replays each client's lookups.
+
+    Exits 0 when every client finds the settings, 1 when one will not (or finds wrong
+    ones), 2 when the domain cannot be checked at all.
+    """
+    import json
+
+    from .addresses import normalize_domain
+    from .directory import Directory
+    from .discovery import Discoverer
+    from .lookup import resolve
+    from .resolver import make_resolver
+    from .schemas.discovery import dump
+
+    config = _load(config_file)
+    lang = lang or config.service.default_language
+    try:
+        ascii_domain, unicode_domain = normalize_domain(domain)
+        provider = Directory(config.providers, make_resolver(config.dns)).lookup(ascii_domain)
+    except AutoconfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    if provider is None:
+        click.echo(f"error: no provider serves the domain {unicode_domain}", err=True)
+        sys.exit(2)
+    # ctx.obj may carry a port map: the tests' nginx cannot listen on 443 and 80.
+    ports = (ctx.obj or {}).get("discovery_ports") if isinstance(ctx.obj, dict) else None
+    discoverer = Discoverer.build(config, make_resolver(config.dns, cache=False), ports)
+    found = discoverer.run(resolve(provider, ascii_domain, unicode_domain, None))
+    report = dump(found, lang)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        status, program, automatic, where, todo, yes, no = _DISCOVER_HEADERS[lang]
+        rows = [(status, program, automatic, where)] + [
+            (c["status"], c["name"], yes if c["automatic"] else no, c["via"] or "-") for c in report["clients"]
+        ]
+        click.echo(_table(rows))
+        for c in report["clients"]:
+            click.echo(f"\n{c['name']}: {c['message']}")
+            if c["remedy"]:
+                click.echo(f"  {todo}: {c['remedy']}")
+    if any(not v.automatic or v.settings_match is False for v in found.clients):
+        sys.exit(1)
+
+
+@main.command("certificates")
+@config_option
+def certificates_command(config_file: str | None) -> None:
+    """Print every name this service needs a certificate for, one per line (for ACME tools).
+
+    autoconfig.D and autodiscover.D for each exact domain the configuration serves (its
+    `domains` and `domains_file`), then the public URL's own host.
+    """
+    from .certnames import certificate_names
+
+    for name in certificate_names(_load(config_file)):
+        click.echo(name)
+
+
 _DIAGNOSE_HEADERS = {
     "it": ("stato", "verifica", "esito", "Cosa fare", "Consiglio", "durata"),
     "en": ("status", "check", "result", "What to do", "Recommendation", "took"),

@@ -30,6 +30,8 @@ LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
 # literal here looks like an outcome code to tests/test_messages.py's scan of the package.
 FAMILIES: Mapping[tuple[str, ...], tuple[str, str]] = {
     ("dns",): ("DNS records of the customer's domain", "Record DNS del dominio del cliente"),
+    ("discovery",): ("Automatic setup: does each program find the settings?",
+                     "Configurazione automatica: ogni programma trova le impostazioni?"),
     ("net",): ("Network: names and connections", "Rete: nomi e connessioni"),
     ("proto",): ("The server's greeting and replies", "Saluto e risposte del server"),
     ("tls",): ("TLS: encryption and certificates", "TLS: cifratura e certificati"),

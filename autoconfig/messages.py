@@ -263,6 +263,180 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "answering properly and whoever runs them should be told.",
         ),
     },
+    # Discovery: will each client find the settings by itself? (autoconfig/discovery.py)
+    "discovery.ok": {
+        "it": Text("Trova da solo le impostazioni a {via}, e sono quelle giuste."),
+        "en": Text("Finds the settings by itself at {via}, and they are the right ones."),
+    },
+    "discovery.via_mx": {
+        "it": Text(
+            "Trova da solo le impostazioni a {via}, cercandole tramite il record MX del dominio "
+            "(il nome autoconfig del dominio non risponde): funziona per Thunderbird, non per gli "
+            "altri programmi."
+        ),
+        "en": Text(
+            "Finds the settings by itself at {via}, looking them up through the domain's MX record "
+            "(the domain's own autoconfig name does not answer): this works for Thunderbird, not "
+            "for other programs."
+        ),
+    },
+    "discovery.not_found": {
+        "it": Text(
+            "Non trova niente a {url}: {reason}.",
+            "Pubblica il nome {name} come CNAME verso {service} (le righe di zona della verifica "
+            "DNS mostrano il record) e servilo in HTTPS con un certificato valido.",
+        ),
+        "en": Text(
+            "Finds nothing at {url}: {reason}.",
+            "Publish the name {name} as a CNAME to {service} (the DNS check's zone lines show the "
+            "record) and serve it over HTTPS with a valid certificate.",
+        ),
+    },
+    "discovery.srv_missing": {
+        "it": Text(
+            "Il record {name} non esiste: i programmi che leggono i record SRV non trovano da soli "
+            "questo servizio.",
+            "Pubblica il record SRV indicato tra le righe di zona della verifica DNS ({expected}).",
+        ),
+        "en": Text(
+            "The record {name} does not exist: programs that read SRV records do not find this "
+            "service by themselves.",
+            "Publish the SRV record shown in the DNS check's zone lines ({expected}).",
+        ),
+    },
+    "discovery.unreachable": {
+        "it": Text(
+            "Non riesce a collegarsi a {url}: {reason}.",
+            "Controlla che {name} punti a {service} e che il server web risponda sulle porte 443 e 80.",
+        ),
+        "en": Text(
+            "Cannot connect to {url}: {reason}.",
+            "Check that {name} points at {service} and that the web server answers on ports 443 and 80.",
+        ),
+    },
+    "discovery.tls_failed": {
+        "it": Text(
+            "Si ferma a {url}: il certificato HTTPS non è valido per quel nome ({reason}).",
+            "Installa su {name} un certificato valido per quel nome (per esempio con certbot: "
+            "«autoconfig certificates» elenca i nomi) oppure fai puntare il nome a {service}.",
+        ),
+        "en": Text(
+            "Stops at {url}: the HTTPS certificate is not valid for that name ({reason}).",
+            "Install on {name} a certificate valid for that name (for example with certbot: "
+            "“autoconfig certificates” lists the names) or point the name at {service}.",
+        ),
+    },
+    "discovery.http_only": {
+        "it": Text(
+            "Trova le impostazioni solo in HTTP, non cifrato, a {via}: funziona, ma chiunque sulla "
+            "rete potrebbe alterarle.",
+            "Servi {name} anche in HTTPS con un certificato valido: il programma lo preferisce.",
+        ),
+        "en": Text(
+            "Finds the settings only over plain HTTP, at {via}: it works, but anyone on the network "
+            "could alter them.",
+            "Serve {name} over HTTPS as well, with a valid certificate: the program prefers it.",
+        ),
+    },
+    "discovery.redirect_refused": {
+        "it": Text(
+            "Non segue il rinvio di {url}: {reason}.",
+            "Fai rinviare {name} a un indirizzo HTTPS, senza giri (al massimo 5 rinvii), oppure fai "
+            "puntare il nome direttamente a {service}.",
+        ),
+        "en": Text(
+            "Does not follow the redirect of {url}: {reason}.",
+            "Make {name} redirect to an HTTPS address, without loops (5 redirects at most), or point "
+            "the name straight at {service}.",
+        ),
+    },
+    "discovery.bad_document": {
+        "it": Text(
+            "Scarta il documento trovato a {url}: {reason}.",
+            "Fai servire a {name} il documento di questo servizio (fai puntare il nome a {service}) "
+            "invece di un file scritto a mano.",
+        ),
+        "en": Text(
+            "Rejects the document found at {url}: {reason}.",
+            "Have {name} serve this service's document (point the name at {service}) instead of a "
+            "hand-written file.",
+        ),
+    },
+    "discovery.settings_mismatch": {
+        "it": Text(
+            "Trova a {url} impostazioni che nominano altri server ({found}) invece dei nostri "
+            "({expected}): il programma si configurerebbe in modo sbagliato.",
+            "Togli il vecchio file o il vecchio rinvio da {name} e fai puntare il nome a {service}.",
+        ),
+        "en": Text(
+            "Finds at {url} settings that name other servers ({found}) instead of ours "
+            "({expected}): the program would set itself up wrongly.",
+            "Remove the old file or redirect from {name} and point the name at {service}.",
+        ),
+    },
+    "discovery.timeout": {
+        "it": Text(
+            "Non riceve risposta in tempo da {url}: {reason}.",
+            "Controlla che il server di {name} risponda, oppure fai puntare il nome a {service}.",
+        ),
+        "en": Text(
+            "Gets no answer in time from {url}: {reason}.",
+            "Check that the server of {name} answers, or point the name at {service}.",
+        ),
+    },
+    "discovery.private_address_refused": {
+        "it": Text(
+            "Non si collega a {url}: il nome porta a un indirizzo interno ({reason}), che la "
+            "verifica non contatta per sicurezza; i programmi dei clienti fuori dalla rete non lo "
+            "raggiungono.",
+            "Fai puntare {name} a un indirizzo pubblico, per esempio con un CNAME verso {service}.",
+        ),
+        "en": Text(
+            "Does not connect to {url}: the name leads to an internal address ({reason}), which the "
+            "check never contacts for safety; customers' programs outside that network cannot reach it.",
+            "Point {name} at a public address, for example with a CNAME to {service}.",
+        ),
+    },
+    "discovery.skipped": {
+        "it": Text("Non verificato: {url} ({reason})."),
+        "en": Text("Not checked: {url} ({reason})."),
+    },
+    "discovery.profile_signed": {
+        "it": Text(
+            "Non cerca da solo: si configura aprendo il profilo a {via}, firmato con un certificato "
+            "riconosciuto dal dispositivo."
+        ),
+        "en": Text(
+            "Does not look by itself: it is set up by opening the profile at {via}, signed with a "
+            "certificate the device trusts."
+        ),
+    },
+    "discovery.profile_unsigned": {
+        "it": Text(
+            "Non cerca da solo: si configura aprendo il profilo a {via}, che non è firmato, e il "
+            "dispositivo lo mostra come «Non verificato».",
+            "Configura signing_cert e signing_key per il fornitore, così il profilo risulta verificato.",
+        ),
+        "en": Text(
+            "Does not look by itself: it is set up by opening the profile at {via}, which is not "
+            "signed, so the device shows it as “Not Verified”.",
+            "Configure signing_cert and signing_key for the provider, so the profile shows as verified.",
+        ),
+    },
+    "discovery.profile_untrusted": {
+        "it": Text(
+            "Si configura aprendo il profilo a {via}, ma la sua firma non risale a un'autorità "
+            "riconosciuta ({reason}): il dispositivo lo mostra come «Non verificato».",
+            "Firma i profili con un certificato di un'autorità riconosciuta e indica gli intermedi in "
+            "signing_chain.",
+        ),
+        "en": Text(
+            "Is set up by opening the profile at {via}, but its signature does not lead to a trusted "
+            "authority ({reason}): the device shows it as “Not Verified”.",
+            "Sign profiles with a certificate from a trusted authority and list the intermediates in "
+            "signing_chain.",
+        ),
+    },
     # Diagnostics: connection, TLS, login, folders, quota, POP3 and SMTP checks (autoconfig/probes/)
     "net.ok": {
         "it": Text("Connessione riuscita a {host} porta {port} ({ip}, {family}) in {ms} ms."),

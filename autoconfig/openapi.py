@@ -18,6 +18,7 @@ from marshmallow import Schema, fields
 
 from .schemas.advice import AdviceRequestSchema, AdviceSchema
 from .schemas.diagnostics import DiagnosisRequestSchema, ReportSchema
+from .schemas.discovery import DiscoverySchema
 from .schemas.dns import DnsHealthSchema
 from .schemas.settings import SettingsSchema
 
@@ -222,6 +223,23 @@ OPERATIONS: tuple[Operation, ...] = (
                   schema={"type": "string", "enum": ["it", "en"]}),
         ),
         responses={200: Reply("expected vs found records", DnsHealthSchema), 400: ERROR_400,
+                   404: ERROR_404, 429: ERROR_429, 503: ERROR_503},
+        rate_limited=True,
+    ),
+    Operation(
+        "get", "/api/v1/discovery", "Will each mail client find the settings by itself?", "api",
+        description="Replays each client's own lookups for the domain over the network (Thunderbird, "
+        "Thunderbird for Android, Outlook, RFC 6186 SRV clients, Apple), with HTTPS verification, "
+        "the redirects each client follows and its parse rules, within `budget_s`; then compares what "
+        "each would set up with the configuration. Names pointing at internal addresses are refused "
+        "unless allowed. Limited like the DNS check, and per client address like a diagnosis.",
+        parameters=(
+            Param("domain", "the customer's domain", required=True,
+                  schema={"type": "string", "example": "example.com"}),
+            Param("lang", "it or en (default: the configured first language)",
+                  schema={"type": "string", "enum": ["it", "en"]}),
+        ),
+        responses={200: Reply("each client's verdict and steps", DiscoverySchema), 400: ERROR_400,
                    404: ERROR_404, 429: ERROR_429, 503: ERROR_503},
         rate_limited=True,
     ),

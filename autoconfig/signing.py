@@ -179,3 +179,42 @@ def load_signers(providers: tuple[Provider, ...]) -> Mapping[str, ProfileSigner]
     if problems:
         raise ConfigError(problems)
     return MappingProxyType(signers)
+
+
+def trust_roots(ca_file: Path | None) -> tuple[x509.Certificate, ...]:
+    """The system store's roots plus our extra bundle, as a device's trust store stands in."""
+    import ssl
+    import warnings
+
+    roots: list[x509.Certificate] = []
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile, str(ca_file) if ca_file else None):
+        if not candidate:
+            continue
+        try:
+            with warnings.catch_warnings():  # some system roots predate RFC 5280's serial rule
+                warnings.simplefilter("ignore")
+                roots += x509.load_pem_x509_certificates(Path(candidate).read_bytes())
+        except (OSError, ValueError):
+            continue
+    return tuple(roots)
+
+
+def chain_trusted(signer: ProfileSigner, roots: tuple[x509.Certificate, ...],
+                  now: dt.datetime | None = None) -> tuple[bool, str]:
+    """Whether the signer's certificate chains (through its chain) to one of `roots`, every
+    link signed by the next and within its dates; the reason when it does not."""
+    now = now or dt.datetime.now(dt.UTC)
+    current = signer.certificate
+    pool = list(signer.chain)
+    for _ in range(len(pool) + 2):
+        if not current.not_valid_before_utc <= now <= current.not_valid_after_utc:
+            return False, f"{current.subject.rfc4514_string()} is outside its validity dates"
+        if any(_issued_by(current, root) for root in roots):
+            return True, ""
+        issuer = next((c for c in pool if _issued_by(current, c)), None)
+        if issuer is None:
+            return False, f"no trusted root issued {current.issuer.rfc4514_string()}"
+        pool.remove(issuer)
+        current = issuer
+    return False, "the chain is too long"

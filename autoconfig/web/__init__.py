@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         clients,
         dav,
         diagnostics,
+        discovery,
         dns,
         errors,
         limits,
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     reports.init_app(app)
     diagnostics.init_app(app)
+    discovery.init_app(app)
     limits.init_app(app)  # after the blueprints: attaches limits to their views
     _wrap_middleware(app)
 

@@ -566,7 +566,7 @@ def judge_srv(found: Lookups, settings: Settings, provider: Provider, service: s
         if outcome is None or outcome.dns is None:
             judged.append(_missing(url))
             continue
-        check = dnshealth.judge_srv(s, zone.srv_records(provider, settings.domain, s), outcome.dns)
+        check = dnshealth.judge_srv(s.label, zone.srv_records(provider, settings.domain, s), outcome.dns)
         found_text = ", ".join(check.found) or "—"
         offered = check.expected != (zone.NOT_OFFERED,)
         if check.code == "dns.srv_ok" and offered:

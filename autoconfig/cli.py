@@ -132,6 +132,18 @@ _DNS_HEADERS = {
 }
 
 
+def _ip_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """--client-address: an IPv4 or IPv6 address, nothing else (it travels inside IMAP and SMTP commands)."""
+    if value is None:
+        return None
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+
 def _table(rows: list[tuple[str, ...]]) -> str:
     """Rows of cells (a cell may hold several lines) as aligned plain text."""
     split = [[cell.splitlines() or [""] for cell in row] for row in rows]
@@ -288,7 +300,10 @@ _DIAGNOSE_HEADERS = {
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/v1/diagnostics.")
 @click.option("--lang", type=click.Choice(["it", "en"]), default=None,
               help="Language of the messages (default: the configured first language).")
-def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json: bool, lang: str | None) -> None:
+@click.option("--client-address", default=None, callback=_ip_address, metavar="IP",
+              help="The customer's IP address, announced to servers with forward_client_address (default: none).")
+def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json: bool, lang: str | None,
+             client_address: str | None) -> None:
     """Diagnose EMAIL's account: DNS, ports, TLS, login, folders, quota, with remedies.
 
     Exits 1 when a check is in error, 2 when the address cannot be diagnosed at all.
@@ -297,7 +312,7 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
 
     from .diagnose import DiagnosisRequest, Diagnostician
     from .directory import Directory
-    from .model import Secret, Status
+    from .model import ClientAddress, Secret, Status
     from .resolver import make_resolver
     from .schemas.diagnostics import ReportSchema
 
@@ -309,7 +324,8 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
     resolver = make_resolver(config.dns)
     diagnostician = Diagnostician(config, Directory(config.providers, resolver), resolver)
     try:
-        report = diagnostician.start(DiagnosisRequest(email, password, lang=lang)).run()
+        client = ClientAddress(client_address) if client_address else None
+        report = diagnostician.start(DiagnosisRequest(email, password, lang=lang, client=client)).run()
     except AutoconfigError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)

@@ -176,7 +176,9 @@ def _provider(p: dict[str, Any], base_dir: Path) -> Provider:
         username=p["username"],
         webmail_url=p["webmail_url"],
         servers=tuple(
-            Server(s["protocol"], s["hostname"], s["port"], s["security"], tuple(s["auth"])) for s in p["server"]
+            Server(s["protocol"], s["hostname"], s["port"], s["security"], tuple(s["auth"]),
+                   s["forward_client_address"])
+            for s in p["server"]
         ),
         dav=tuple(DavService(d["type"], d["url"], d["username"] or p["username"]) for d in p["dav"]),
         oauth2=None if p["oauth2"] is None else OAuth2Options(**p["oauth2"]),

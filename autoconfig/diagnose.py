@@ -15,7 +15,7 @@ from .advice import Answers, Facts, recommend
 from .directory import Directory
 from .lookup import settings_for_address
 from .messages import words
-from .model import Config, Protocol, Secret, Settings, Status
+from .model import ClientAddress, Config, Protocol, Secret, Settings, Status
 from .probes import DnsJob, Run, Toolkit, plan
 from .probes.base import CheckResult
 from .probes.folders import FoldersDetails
@@ -32,6 +32,7 @@ class DiagnosisRequest:
     protocols: tuple[Protocol, ...] = ()
     lang: str | None = None
     answers: Answers | None = None
+    client: ClientAddress | None = None  # announced to servers with forward_client_address
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class Diagnosis:
             plan(settings, request.protocols),
             request.password,
             DnsJob(settings, owner.config.service.public_url),
+            client=request.client,
         )
         self._finished: float | None = None
 

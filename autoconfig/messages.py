@@ -820,6 +820,24 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "set up for that server.",
         ),
     },
+    "auth.slowed": {
+        "it": Text(
+            "Il server sta rallentando gli accessi: dopo saluto e TLS regolari, la risposta al login non è "
+            "arrivata entro {seconds} secondi. I server di posta lo fanno dopo tentativi con la password "
+            "sbagliata; non è un guasto di rete.",
+            "Aspetta qualche minuto e riprova: il server rallenta gli accessi dopo tentativi falliti. "
+            "Se succede a molti clienti, l'assistenza controlli se fail2ban o la penalità di Dovecot "
+            "colpiscono l'indirizzo di questo servizio (vedi forward_client_address nella guida).",
+        ),
+        "en": Text(
+            "The server is slowing logins down: after a good greeting and TLS, the answer to the login did "
+            "not come within {seconds} seconds. Mail servers do this after attempts with a wrong password; "
+            "it is not a network fault.",
+            "Wait a few minutes and try again: the server slows logins after failed attempts. If many "
+            "customers see it, the helpdesk should check whether fail2ban or Dovecot's auth penalty hits "
+            "this service's address (see forward_client_address in the guide).",
+        ),
+    },
     "imap.folders_ok": {
         "it": Text(
             "Cartelle a posto: {folders} cartelle, Posta inviata, Bozze, Cestino e Spam riconoscibili; "
@@ -957,6 +975,26 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     "skip.no_login": {
         "it": Text("Non verificato: l'accesso alla casella su {host} porta {port} non è riuscito."),
         "en": Text("Not checked: the login to the mailbox on {host} port {port} did not succeed."),
+    },
+    "skip.credentials_refused": {
+        "it": Text(
+            "Accesso non provato: lo stesso nome utente e la stessa password sono appena stati rifiutati "
+            "(vedi {blocked_by}); riprovare farebbe solo rallentare gli accessi dal server."
+        ),
+        "en": Text(
+            "Login not tried: the same user name and password were just refused (see {blocked_by}); trying "
+            "again would only make the server slow logins down."
+        ),
+    },
+    "skip.login_slowed": {
+        "it": Text(
+            "Accesso non provato: il server sta rallentando gli accessi (vedi {blocked_by}); un altro "
+            "tentativo li rallenterebbe ancora di più."
+        ),
+        "en": Text(
+            "Login not tried: the server is slowing logins down (see {blocked_by}); another try would slow "
+            "them down further."
+        ),
     },
     "skip.budget": {
         "it": Text(

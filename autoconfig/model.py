@@ -70,6 +70,15 @@ class Secret:
         return bool(self._value)
 
 
+@dataclass(frozen=True)
+class ClientAddress:
+    """The customer's address as this service saw it (after trusted proxies); `port` only
+    when no proxy stands between (a proxy's port says nothing about the customer)."""
+
+    ip: str
+    port: int | None = None
+
+
 class Protocol(StrEnum):
     IMAP = "imap"
     POP3 = "pop3"
@@ -180,6 +189,9 @@ class Server(_AuthMethods):
     port: int
     security: Security
     auth_methods: tuple[Auth, ...] = (Auth.PASSWORD_CLEARTEXT,)
+    # Announce the customer's address before logging in (IMAP ID, POP3/SMTP XCLIENT), so
+    # the server's logs, auth penalties and bans count the customer, not this service.
+    forward_client_address: bool = False
 
     @property
     def hostname_is_templated(self) -> bool:

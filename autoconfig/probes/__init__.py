@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..model import Protocol, Secret, Security, Settings, Status
+from ..model import ClientAddress, Protocol, Secret, Security, Settings, Status
 from . import dns as dns_probe
 from . import folders, greeting, login, mailbox, quota, submission, tcp, tls
 from .base import (
@@ -29,11 +30,12 @@ from .base import (
     Deadline,
     Kind,
     Params,
+    Step,
     failure_for,
     log_internal,
     params,
 )
-from .session import AccountSlot, LoginGate, Session, Stage, Target, Toolkit
+from .session import AccountSlot, LoginGate, Session, Stage, Target, Toolkit, Trial
 
 __all__ = ["CheckResult", "Run", "Secret", "Target", "Toolkit", "plan", "stages_for"]
 
@@ -78,6 +80,7 @@ def plan(settings: Settings, protocols: Sequence[Protocol] | None = None) -> tup
                 username=server.username,
                 templated=configured.hostname_is_templated,
                 login_networks=settings.provider.login_networks,
+                forward_client_address=configured.forward_client_address,
             )
         )
     return tuple(targets)
@@ -127,6 +130,7 @@ class Run:
         password: Secret | None,
         dns_job: DnsJob | None = None,
         budget_s: float | None = None,
+        client: ClientAddress | None = None,
         *,
         account: bool = True,
     ) -> None:
@@ -134,6 +138,7 @@ class Run:
         self.account = account  # False: the server checks only (the watch never logs in)
         self.targets = tuple(targets)
         self.password = password
+        self.client = client
         self.dns_job = dns_job
         budget = budget_s if budget_s is not None else toolkit.options.budget_s
         # Keep a sliver of the budget for waking up, words and JSON: the whole request,
@@ -143,6 +148,7 @@ class Run:
         self._lock = threading.Lock()
         self._state = _State()
         self._gates = {p: LoginGate() for p in Protocol}
+        self._trials = {p: Trial() for p in Protocol}
         self._slots = {p: AccountSlot({t.index for t in self.targets if t.protocol is p}) for p in Protocol}
         self._last = {t.protocol: t.index for t in self.targets}
         self._jobs: list[_Job] = []
@@ -235,7 +241,7 @@ class Run:
     def _session(self, target: Target, job: _Job) -> Session:
         protocol = target.protocol
         return Session(target, self.toolkit, job.attempt, self.password, self._gates[protocol],
-                       self._slots[protocol])
+                       self._slots[protocol], self._trials[protocol], self.client)
 
     def _run_server(self, job: _Job) -> None:
         target = job.target
@@ -247,6 +253,9 @@ class Run:
                 if stage.account and not session.owns_account:
                     continue  # another server of this protocol checks the account
                 blocked = session.blocker(stage.needs)
+                if blocked and stage.kind is Kind.AUTH:
+                    # The account checks will say why, if no server of this protocol logs in.
+                    session.slot.note_blocker(target, *blocked)
                 results = _skipped(session, stage, *blocked) if blocked else _guarded(session, stage)
                 for sub, result in enumerate(results):
                     self._put(self._order(target, index, stage, sub), result)
@@ -267,10 +276,11 @@ class Run:
         target = job.target
         assert target is not None
         slot = self._slots[target.protocol]
-        code, values = slot.first_blocker() or (
-            ("skip.no_password", params()) if self.password is None else ("skip.no_login", params())
-        )
         first = next(t for t in self.targets if t.protocol is target.protocol)
+        code, values = slot.first_blocker() or (
+            ("skip.no_password", params()) if self.password is None
+            else ("skip.no_login", params(blocked_by=f"{first.prefix}-auth"))
+        )
         reporter = self._session(first, job)
         for index, stage in enumerate(job.stages):
             if stage.account:
@@ -310,7 +320,12 @@ class Run:
                 for sub, suffix in enumerate(stage.ids):
                     if ids[sub] in emitted:
                         continue
-                    if cut:
+                    if cut and stage.kind is Kind.AUTH and job.attempt.step is Step.LOGIN:
+                        # The server held the login until our time ran out: it slows logins.
+                        waited = max(1, round(time.monotonic() - job.attempt.step_started))
+                        result = session.result(stage, Status.ERROR, "auth.slowed", params(seconds=waited),
+                                                suffix=suffix)
+                    elif cut:
                         result = session.result(stage, Status.ERROR, "diag.cut_short", params(step=step), suffix=suffix)
                     else:
                         result = session.result(stage, Status.SKIPPED, "skip.budget", params(), suffix=suffix)

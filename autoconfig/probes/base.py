@@ -61,6 +61,7 @@ class Step(StrEnum):
     GREETING = "greeting"
     CAPABILITIES = "capabilities"
     STARTTLS = "starttls"
+    CLIENT_ADDRESS = "client_address"  # announcing the customer's address (IMAP ID, XCLIENT)
     LOGIN = "login"
     LIST = "list"
     STATUS = "status"
@@ -150,6 +151,7 @@ class Attempt:
         self.deadline = deadline
         self.step_timeout = step_timeout
         self.step = Step.CONNECT
+        self.step_started = time.monotonic()
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
@@ -162,6 +164,7 @@ class Attempt:
         """Enter a step: fail fast when cancelled or out of time, else set the socket's
         timeout to this step's share of the budget and return it."""
         self.step = step
+        self.step_started = time.monotonic()
         if self._cancelled.is_set():
             raise Cancelled()
         timeout = self.deadline.timeout(self.step_timeout)

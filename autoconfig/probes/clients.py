@@ -19,8 +19,21 @@ from typing import Any
 
 import imapclient
 
-from ..model import Protocol, Secret
+from ..model import ClientAddress, Protocol, Secret
 from .base import UnexpectedReply, printable
+
+
+class Forwarded:
+    """Whether a server took the customer's address (the login check's data says it)."""
+
+    ACCEPTED = "accepted"  # POP3 +OK, SMTP 220
+    SENT = "sent"  # IMAP ID: servers never say whether they trusted it
+    REFUSED = "refused"
+    NOT_OFFERED = "not_offered"  # SMTP without XCLIENT in EHLO
+
+
+def _imap_quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class LoginRefused(Exception):
@@ -121,6 +134,22 @@ class ImapAdapter:
     def login_offered(self, caps: frozenset[str]) -> bool:
         return "LOGINDISABLED" not in caps
 
+    def forward(self, client: ClientAddress) -> str:
+        """RFC 2971 ID with Dovecot's x-originating-ip/-port, sent whether or not the
+        server lists ID (a server that does not trust us ignores the fields)."""
+        fields = ["x-originating-ip", client.ip]
+        if client.port is not None:
+            fields += ["x-originating-port", str(client.port)]
+        imap = self.client._imap
+        try:
+            typ, data = imap._simple_command("ID", "(" + " ".join(_imap_quoted(f) for f in fields) + ")")
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error:  # BAD: a server without ID
+            return Forwarded.REFUSED
+        imap._untagged_response(typ, data, "ID")
+        return Forwarded.SENT if typ == "OK" else Forwarded.REFUSED
+
     def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
         """SASL PLAIN when offered (UTF-8 safe), else LOGIN for ASCII passwords."""
         try:
@@ -193,6 +222,15 @@ class Pop3Adapter:
 
     def login_offered(self, caps: frozenset[str]) -> bool:
         return "SASL=PLAIN" in caps or "USER" in caps
+
+    def forward(self, client: ClientAddress) -> str:
+        """XCLIENT ADDR= (Dovecot takes it from trusted networks without listing it in CAPA)."""
+        command = f"XCLIENT ADDR={client.ip}" + (f" PORT={client.port}" if client.port is not None else "")
+        try:
+            self.client._shortcmd(command)  # type: ignore[attr-defined]
+        except poplib.error_proto:
+            return Forwarded.REFUSED
+        return Forwarded.ACCEPTED
 
     def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
         try:
@@ -288,6 +326,18 @@ class SmtpAdapter:
 
     def login_offered(self, caps: frozenset[str]) -> bool:
         return "AUTH=PLAIN" in caps or "AUTH=LOGIN" in caps
+
+    def forward(self, client: ClientAddress) -> str:
+        """XCLIENT ADDR= when EHLO lists XCLIENT; the server greets anew (220), so EHLO again."""
+        if "XCLIENT" not in self.capabilities():
+            return Forwarded.NOT_OFFERED
+        address = f"IPV6:{client.ip}" if ":" in client.ip else client.ip  # Postfix's XCLIENT syntax
+        args = f"ADDR={address}" + (f" PORT={client.port}" if client.port is not None else "")
+        code, _message = self.client.docmd("XCLIENT", args)
+        if code != 220:
+            return Forwarded.REFUSED
+        self._ehlo()
+        return Forwarded.ACCEPTED
 
     def login(self, username: str, password: Secret, caps: frozenset[str]) -> str:
         """AUTH PLAIN with UTF-8 credentials, or AUTH LOGIN; then stop: no MAIL FROM."""

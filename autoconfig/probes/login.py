@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..model import Protocol, Security, Status
-from .base import CheckResult, Details, Kind, Params, Step, Timer, failure_for, params
+from .base import CheckResult, Details, Failure, Kind, Params, Step, Timer, failure_for, params
 from .clients import Adapter, LoginRefused, open_adapter
 from .session import Need, Session, Stage
 
@@ -66,6 +66,8 @@ class AuthDetails(Details):
     mechanism: str | None = None
     reply: str | None = None
     tls: bool = False
+    # Did the server take the customer's address (Forwarded.*)? None: not configured to.
+    client_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,18 @@ POP3_OUTCOMES = Outcomes("auth.ok", "auth.disabled", lambda reply, _code: classi
 def _plaintext_refused(session: Session) -> bool:
     """A server configured without TLS whose capabilities refuse a cleartext login."""
     return not session.adapter.login_offered(session.capabilities) if session.adapter else False
+
+
+# Codes a login that got no answer in time would otherwise get: after a good greeting and
+# TLS, the server is holding the login back (Dovecot's auth penalty, a busy auth backend).
+_LATE = frozenset({"net.timeout", "diag.cut_short"})
+
+
+def slowed(failure: Failure, step: Step, waited_ms: int) -> Failure:
+    """A login answered late, or cut by the deadline, is `auth.slowed`, not a network fault."""
+    if step is Step.LOGIN and failure.code in _LATE:
+        return Failure("auth.slowed", Status.ERROR, params(seconds=max(1, round(waited_ms / 1000))))
+    return failure
 
 
 def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[CheckResult, ...]:
@@ -112,13 +126,48 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
                     params(blocked_by=f"{t.prefix}-tls", cause=session.tls_blocker))
     if not adapter.login_offered(session.capabilities):
         return done(Status.ERROR, outcomes.not_offered, params(reply="no password login offered"))
+    try:
+        stopped = session.trial.begin(t.index, session.attempt)
+    except Exception as exc:
+        failure = failure_for(exc, session.attempt.step)
+        return done(failure.status, failure.code, failure.params)
+    if stopped is not None:
+        return done(Status.SKIPPED, *stopped)
+    results: tuple[CheckResult, ...] = ()
+    try:
+        results = _log_in(session, stage, outcomes, adapter, timer, done)
+        return results
+    finally:
+        code = results[0].code if results else ""
+        session.trial.end(t.index, f"{t.prefix}-{stage.name}", code, session.logged_in)
+
+
+def _forward(session: Session, adapter: Adapter) -> str | None:
+    """Announce the customer's address when this server is configured for it."""
+    if not session.target.forward_client_address:
+        return None
+    if session.client is None:
+        return "none"
+    session.attempt.begin(Step.CLIENT_ADDRESS, adapter.sock)
+    return adapter.forward(session.client)
+
+
+def _log_in(
+    session: Session, stage: Stage, outcomes: Outcomes, adapter: Adapter, timer: Timer,
+    done: Callable[..., tuple[CheckResult, ...]],
+) -> tuple[CheckResult, ...]:
+    t = session.target
+    assert session.password is not None
     gate, me = session.gate, t.index
-    step = Step.LOGIN
     retries = 0
+    forwarded: str | None = None
     while True:
         stamp = gate.enter(me)
         try:
-            session.attempt.begin(step, adapter.sock)
+            forwarded = _forward(session, adapter)
+            if forwarded is not None and t.protocol is Protocol.SMTP:
+                session.capabilities = adapter.capabilities()  # EHLO again after XCLIENT
+            session.attempt.begin(Step.LOGIN, adapter.sock)
             mechanism = adapter.login(t.username, session.password, session.capabilities)
             break
         except LoginRefused as refused:
@@ -135,12 +184,14 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
                     failure = failure_for(exc, session.attempt.step)
                     return done(failure.status, failure.code, failure.params)
                 continue
-            data = AuthDetails(username=t.username, reply=refused.reply, tls=True)
+            data = AuthDetails(username=t.username, reply=refused.reply, tls=True, client_address=forwarded)
             return done(Status.ERROR, code, params(reply=refused.reply, username=t.username), data)
         except Exception as exc:
             gate.leave(me)
-            failure = failure_for(exc, step)
-            return done(failure.status, failure.code, failure.params)
+            step = session.attempt.step
+            failure = slowed(failure_for(exc, step), step, timer.ms)
+            data = AuthDetails(username=t.username, tls=True, client_address=forwarded)
+            return done(failure.status, failure.code, failure.params, data)
     session.logged_in = True
     session.owns_account = session.slot.claim(t)
     if t.protocol is Protocol.IMAP:
@@ -151,7 +202,7 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
             failure = failure_for(exc, Step.CAPABILITIES)
             session.logged_in = False
             return done(failure.status, failure.code, failure.params)
-    data = AuthDetails(username=t.username, mechanism=mechanism, tls=True)
+    data = AuthDetails(username=t.username, mechanism=mechanism, tls=True, client_address=forwarded)
     return done(Status.OK, outcomes.ok, params(username=t.username, mechanism=mechanism), data)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import dns.resolver
 
-from ..model import DiagnosticsOptions, IPNetwork, Protocol, Secret, Security
+from ..model import ClientAddress, DiagnosticsOptions, IPNetwork, Protocol, Secret, Security
 from .base import Attempt, BudgetExhausted, Cancelled, CheckResult, Kind, Params, Status, Step, params
 from .clients import Adapter
 from .netaddr import within
@@ -97,6 +97,7 @@ class Target:
     login_networks: tuple[IPNetwork, ...] = ()
     family: str | None = None  # "ipv4" | "ipv6": only that family (the watch checks each apart)
     step_timeout_s: float | None = None  # shorter than connect_timeout_s: a server known to be down
+    forward_client_address: bool = False  # announce the customer's address before the login
 
     def takes_password_at(self, ip: str | None) -> bool:
         """A host the configuration names gets the password; one built from the customer's
@@ -174,6 +175,59 @@ class LoginGate:
                 self._cond.wait(min(0.05, attempt.deadline.remaining()))
 
 
+# Refusals that the same user name and password will get again: trying the other ports
+# would only add failed attempts, which make the server slow down (or ban) the next logins.
+DEFINITE_REFUSALS = frozenset({"auth.failed", "smtp.auth_failed", "auth.disabled"})
+
+
+class Trial:
+    """The password's first try on one protocol goes alone.
+
+    The first login of a protocol runs while the other ports of that protocol wait. If the
+    server refuses the credentials for good (`DEFINITE_REFUSALS`) or holds the login back
+    (`auth.slowed`), the others do not try: one wrong password costs one failed attempt per
+    protocol, not one per port, and a server that is slowing logins is not pushed further.
+    Once a login worked, the rest run together; after another end (a network fault, a
+    server error) the next one tries alone."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._runner: int | None = None
+        self._proven = False
+        self.stopped_by: tuple[str, Params] | None = None
+
+    def begin(self, index: int, attempt: Attempt) -> tuple[str, Params] | None:
+        """Wait for our turn; None to go ahead, else the skip code and its parameters."""
+        attempt.step = Step.WAIT
+        with self._cond:
+            while True:
+                if self.stopped_by is not None:
+                    return self.stopped_by
+                if self._proven:
+                    return None
+                if self._runner is None:
+                    self._runner = index
+                    return None
+                if attempt.cancelled:
+                    raise Cancelled()
+                if attempt.deadline.expired:
+                    raise BudgetExhausted(Step.WAIT)
+                self._cond.wait(min(0.05, attempt.deadline.remaining()))
+
+    def end(self, index: int, check_id: str, code: str, logged_in: bool) -> None:
+        """Our login ended (call it exactly once after `begin` returned None)."""
+        with self._cond:
+            if logged_in:
+                self._proven = True
+            elif self.stopped_by is None and code in DEFINITE_REFUSALS:
+                self.stopped_by = ("skip.credentials_refused", params(blocked_by=check_id))
+            elif self.stopped_by is None and code == "auth.slowed":
+                self.stopped_by = ("skip.login_slowed", params(blocked_by=check_id))
+            if self._runner == index:
+                self._runner = None
+            self._cond.notify_all()
+
+
 class AccountSlot:
     """Who checks a protocol's account facts (folders, quota, POP3 mailbox): the first
     server that logged in. When none did, the last server to finish reports them as
@@ -219,6 +273,8 @@ class Session:
     password: Secret | None
     gate: LoginGate
     slot: AccountSlot
+    trial: Trial
+    client: ClientAddress | None = None
     sock: socket.socket | None = None
     ip: str | None = None
     adapter: Adapter | None = None

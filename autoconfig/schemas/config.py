@@ -220,6 +220,7 @@ class ServerSchema(_Strict):
     )
     security = fields.Enum(Security, by_value=True, required=True)
     auth = AuthList(load_default=lambda: [Auth.PASSWORD_CLEARTEXT])
+    forward_client_address = fields.Boolean(load_default=False)
 
     @validates("auth")
     def _auth(self, value: list[Auth], **_: Any) -> None:

@@ -7,6 +7,8 @@ web/limits.py, not here.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 import threading
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from marshmallow import ValidationError
 from ..diagnose import Diagnosis, Diagnostician, Report
 from ..errors import InvalidAddress, InvalidInput
 from ..i18n import check_language
+from ..model import ClientAddress
 from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from .context import services
@@ -66,9 +69,21 @@ def _start() -> Diagnosis:
         raise InvalidInput(first, field=field) from None
     check_language(wanted.lang)
     try:
-        return diagnostician().start(wanted)
+        return diagnostician().start(dataclasses.replace(wanted, client=client_address()))
     except InvalidAddress as exc:
         raise InvalidAddress(exc.message, field="email") from None
+
+
+def client_address() -> ClientAddress | None:
+    """The customer's address after trusted proxies; the port only without a proxy (behind
+    one, the port is the proxy's own)."""
+    try:
+        ip = str(ipaddress.ip_address(request.remote_addr or ""))
+    except ValueError:  # a unix socket's peer, or nothing
+        return None
+    behind_proxy = services().config.service.trusted_proxies > 0
+    port = None if behind_proxy else request.environ.get("REMOTE_PORT")
+    return ClientAddress(ip, int(port) if port and str(port).isdigit() else None)
 
 
 def _lines(diagnosis: Diagnosis, m: Metrics) -> Iterator[str]:

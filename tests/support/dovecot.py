@@ -23,6 +23,7 @@ import pwd
 import secrets
 import shutil
 import stat
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from tests.support.process import ManagedProcess, ServerStartError, Service, tai
 from tests.support.silent import SmtpRelayStub
 
 DOVECOT = "/usr/sbin/dovecot"
+DOVEADM = "/usr/bin/doveadm"
 DH_PARAMS = Path("/usr/share/dovecot/dh.pem")
 MAIL_USER = "mail"  # Debian's uid/gid 8: owns the maildirs; Dovecot refuses uid 0 for mail
 START_TIMEOUT_S = 10.0
@@ -100,6 +102,11 @@ class DovecotSpec:
     # (listen address, certificate): what that address presents instead of ``cert``, as
     # when a host's A and AAAA records lead to two servers (Dovecot ``local <ip> { }``).
     address_certs: tuple[tuple[str, IssuedCert], ...] = ()
+    # Dovecot's anvil auth penalty (off by default: it makes timings depend on test order).
+    auth_penalty: bool = False
+    # login_trusted_networks: clients here may announce the customer's address (IMAP ID
+    # x-originating-ip, POP3 XCLIENT), which Dovecot then logs and penalises instead.
+    trusted_networks: tuple[str, ...] = ()
 
     def services(self) -> tuple[str, ...]:
         """The listeners this spec opens, in ``SERVICES`` order."""
@@ -324,6 +331,23 @@ class DovecotServer(Service):
             path = maildir / "cur" / f"{base}:2,S" if seen else maildir / "new" / base
             path.write_bytes(data)
 
+    def _penalty_config(self) -> str:
+        if self.spec.auth_penalty:
+            return "# The anvil auth penalty is on: logins from an address slow down after a failed one."
+        return """# No anvil auth penalty: it delays every login from 127.0.0.1 after any failed one,
+# which would make test timings depend on test order. auth_failure_delay stays (2s).
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}"""
+
+    def penalties(self) -> str:
+        """`doveadm penalty`: the addresses the auth penalty counts now, one a line."""
+        done = subprocess.run([DOVEADM, "-c", str(self.config_path), "penalty"], capture_output=True,
+                              text=True, timeout=10, check=False)
+        return done.stdout + done.stderr
+
     def _config(self) -> str:
         spec = self.spec
         listeners = {
@@ -405,13 +429,8 @@ protocol imap {{
 }}
 submission_relay_host = 127.0.0.1
 submission_relay_port = {relay_port}
-# No anvil auth penalty: it delays every login from 127.0.0.1 after any failed one,
-# which would make test timings depend on test order. auth_failure_delay stays (2s).
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
+{self._penalty_config()}
+login_trusted_networks = {" ".join(spec.trusted_networks)}
 service imap-login {{
 {listeners["imap"]}
 }}

@@ -8,13 +8,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from .config import config_path_from_env, load_config
 from .errors import AutoconfigError, ConfigError
-from .model import Config
+from .model import Config, Secret
 
 
 def _load(path: str | None) -> Config:
@@ -286,6 +286,29 @@ def certificates_command(config_file: str | None) -> None:
         click.echo(name)
 
 
+def _read_password() -> Secret | None:
+    """The first line of standard input, as UTF-8 text that a diagnosis may send; else exit 2
+    with words that never repeat the password nor say how long it is."""
+    from .schemas.diagnostics import MAX_PASSWORD, password_problem
+
+    stream = getattr(sys.stdin, "buffer", None)
+    try:
+        raw = stream.readline() if stream is not None else sys.stdin.readline().encode("utf-8", "surrogateescape")
+        line = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeError:
+        _refuse_password("is not UTF-8 text")
+    problem = password_problem(line) or (f"is longer than {MAX_PASSWORD} characters" if len(line) > MAX_PASSWORD
+                                         else None)
+    if problem is not None:
+        _refuse_password(problem)
+    return Secret(line) if line else None
+
+
+def _refuse_password(problem: str) -> NoReturn:
+    click.echo(f"error: the password on standard input {problem}", err=True)
+    sys.exit(2)
+
+
 _DIAGNOSE_HEADERS = {
     "it": ("stato", "verifica", "esito", "Cosa fare", "Consiglio", "durata"),
     "en": ("status", "check", "result", "What to do", "Recommendation", "took"),
@@ -312,15 +335,12 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
 
     from .diagnose import DiagnosisRequest, Diagnostician
     from .directory import Directory
-    from .model import ClientAddress, Secret, Status
+    from .model import ClientAddress, Status
     from .resolver import make_resolver
     from .schemas.diagnostics import ReportSchema
 
     config = _load(config_file)
-    password = None
-    if password_stdin:
-        line = sys.stdin.readline().rstrip("\r\n")
-        password = Secret(line) if line else None
+    password = _read_password() if password_stdin else None
     resolver = make_resolver(config.dns)
     diagnostician = Diagnostician(config, Directory(config.providers, resolver), resolver)
     try:

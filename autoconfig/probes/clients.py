@@ -71,8 +71,17 @@ class _Goodbye:
 
 def sasl_plain(username: str, password: Secret) -> str:
     """RFC 4616 PLAIN, UTF-8 (so non-ASCII passwords work), base64."""
-    raw = b"\0" + username.encode("utf-8") + b"\0" + password.reveal().encode("utf-8")
+    raw = b"\0" + username.encode("utf-8") + b"\0" + password_bytes(password)
     return base64.b64encode(raw).decode("ascii")
+
+
+def password_bytes(password: Secret) -> bytes:
+    """The password in UTF-8. Inputs refuse lone surrogates; should one get here, the error
+    says nothing of where it was (UnicodeEncodeError's position is the length before it)."""
+    try:
+        return password.reveal().encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the password is not valid Unicode text") from None
 
 
 # -- IMAP --------------------------------------------------------------------------------
@@ -351,7 +360,7 @@ class SmtpAdapter:
                 user = base64.b64encode(username.encode("utf-8")).decode("ascii")
                 code, message = self.client.docmd(user)
             if code == 334:
-                secret = base64.b64encode(password.reveal().encode("utf-8")).decode("ascii")
+                secret = base64.b64encode(password_bytes(password)).decode("ascii")
                 code, message = self.client.docmd(secret)
         if code != 235:
             raise LoginRefused(_smtp_text(code, message), smtp_code=code)

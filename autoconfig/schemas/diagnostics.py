@@ -19,11 +19,22 @@ LANGUAGE = validate.Regexp(LANGUAGE_CODE, error="must be a language code like it
 MAX_PASSWORD = 1024
 
 
-def _password_ok(value: str) -> None:
-    """No control characters: no real password has them, and CR/LF could smuggle commands.
-    The message never repeats the value."""
+def password_problem(value: str) -> str | None:
+    """What is wrong with a typed password (API and CLI alike), in words that never repeat it
+    nor say where; None when it may be used. No control characters: no real password has
+    them, and CR/LF could smuggle commands. No lone surrogates: they are no text at all, and
+    encoding one for SASL PLAIN failed at the position that told the password's length."""
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValidationError("must not contain control characters (line breaks, tabs, NUL)")
+        return "must not contain control characters (line breaks, tabs, NUL)"
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        return "is not valid Unicode text: it holds a lone surrogate (\\uD800 to \\uDFFF), which no keyboard types"
+    return None
+
+
+def _password_ok(value: str) -> None:
+    problem = password_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class DiagnosisRequestSchema(Schema):

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         discovery,
         dns,
         errors,
+        jsonbody,
         limits,
         observability,
         ops,
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    jsonbody.init_app(app)  # unsorted keys, and a depth bound on request bodies
     observability.init_app(app)  # first: every later hook knows the endpoint
     ops.init_app(app)
     security.init_app(app)

@@ -40,6 +40,7 @@ from ..errors import AutoconfigError
 from ..i18n import request_language
 from .answers import refusal_answer
 from .context import services
+from .jsonbody import body_or_none
 from .observability import Metrics, metrics
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def account_key() -> str:
     if cached is not None:
         return cached
     key = ""
-    body = request.get_json(silent=True)
+    body = body_or_none()
     email = body.get("email") if isinstance(body, dict) else None
     if isinstance(email, str):
         try:
@@ -121,7 +122,7 @@ def account_key() -> str:
 
 def _language() -> str:
     """The body's `lang` for the JSON API, else what i18n decides (?lang=, Accept-Language)."""
-    body = request.get_json(silent=True) if request.is_json else None
+    body = body_or_none() if request.is_json else None
     wanted = body.get("lang") if isinstance(body, dict) else None
     return request_language(wanted if isinstance(wanted, str) else None)
 

@@ -788,6 +788,24 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "in the control panel.",
         ),
     },
+    "auth.oauth2_only": {
+        "it": Text(
+            "Il server {host} accetta solo l'accesso con OAuth2 ({mechanisms}), non con la password: "
+            "questo controllo non può provare l'accesso, e i programmi di posta che non conoscono "
+            "OAuth2 per questo fornitore non riescono a collegarsi.",
+            "Per il controllo e per i programmi senza OAuth2, attiva sul server anche l'accesso con "
+            "password (meccanismi PLAIN e LOGIN, solo su connessione cifrata); i programmi che "
+            "conoscono OAuth2 continueranno a usarlo.",
+        ),
+        "en": Text(
+            "The server {host} accepts only OAuth2 logins ({mechanisms}), not a password: this check "
+            "cannot try the login, and mail programs that do not know OAuth2 for this provider cannot "
+            "connect.",
+            "For the check and for programs without OAuth2, enable password logins on the server too "
+            "(the PLAIN and LOGIN mechanisms, over encrypted connections only); programs that know "
+            "OAuth2 keep using it.",
+        ),
+    },
     "auth.skipped": {
         "it": Text("Accesso non provato: nessuna password indicata."),
         "en": Text("Login not tried: no password given."),

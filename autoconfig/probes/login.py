@@ -83,6 +83,20 @@ IMAP_OUTCOMES = Outcomes("auth.ok", "auth.disabled", lambda reply, _code: classi
 POP3_OUTCOMES = Outcomes("auth.ok", "auth.disabled", lambda reply, _code: classify_pop3(reply))
 
 
+# SASL mechanisms that carry an OAuth2 token, not a password (RFC 7628; Google's XOAUTH2).
+OAUTH2_MECHANISMS = ("OAUTHBEARER", "XOAUTH2")
+PASSWORD_MECHANISMS = ("PLAIN", "LOGIN")
+
+
+def oauth2_only(caps: frozenset[str]) -> tuple[str, ...]:
+    """The OAuth2 mechanisms a server offers when it offers no password mechanism (IMAP
+    `AUTH=`, POP3 `SASL=`, SMTP `AUTH=` tokens); empty when a password login is possible."""
+    offered = {c.split("=", 1)[1] for c in caps if c.startswith(("AUTH=", "SASL="))}
+    if offered & set(PASSWORD_MECHANISMS):
+        return ()
+    return tuple(m for m in OAUTH2_MECHANISMS if m in offered)
+
+
 def _plaintext_refused(session: Session) -> bool:
     """A server configured without TLS whose capabilities refuse a cleartext login."""
     return not session.adapter.login_offered(session.capabilities) if session.adapter else False
@@ -124,7 +138,10 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
             return done(Status.ERROR, "auth.plaintext_refused", params(blocked_by=f"{t.prefix}-tls"))
         return done(Status.SKIPPED, "auth.not_attempted_insecure",
                     params(blocked_by=f"{t.prefix}-tls", cause=session.tls_blocker))
+    oauth2 = oauth2_only(session.capabilities)
     if not adapter.login_offered(session.capabilities):
+        if oauth2:  # the diagnosis logs in with the password; this server wants a token
+            return done(Status.ERROR, "auth.oauth2_only", params(mechanisms=" ".join(oauth2)))
         return done(Status.ERROR, outcomes.not_offered, params(reply="no password login offered"))
     try:
         stopped = session.trial.begin(t.index, session.attempt)
@@ -174,6 +191,8 @@ def _log_in(
             ours = gate.interfered(me, stamp)
             gate.leave(me)
             code = outcomes.classify(refused.reply, refused.smtp_code)
+            if oauth2 and code in ("auth.failed", "smtp.auth_failed"):  # a password command, but only tokens log in
+                return done(Status.ERROR, "auth.oauth2_only", params(mechanisms=" ".join(oauth2)))
             if code == "auth.too_many_connections" and ours and retries < MAX_RETRIES:
                 # Refused because of our own other session: wait for it, then again.
                 retries += 1

@@ -107,6 +107,8 @@ class DovecotSpec:
     # login_trusted_networks: clients here may announce the customer's address (IMAP ID
     # x-originating-ip, POP3 XCLIENT), which Dovecot then logs and penalises instead.
     trusted_networks: tuple[str, ...] = ()
+    # SASL mechanisms offered; "oauthbearer xoauth2" alone makes a server that takes only OAuth2 tokens
+    auth_mechanisms: str = "plain login"
 
     def services(self) -> tuple[str, ...]:
         """The listeners this spec opens, in ``SERVICES`` order."""
@@ -397,7 +399,7 @@ first_valid_gid = {self._mail_gid}
 mail_location = maildir:~/Maildir
 mail_plugins = $mail_plugins quota
 disable_plaintext_auth = {"yes" if spec.disable_plaintext_auth else "no"}
-auth_mechanisms = plain login
+auth_mechanisms = {spec.auth_mechanisms}
 auth_verbose = no
 auth_verbose_passwords = no
 auth_debug = no

@@ -178,6 +178,7 @@ def _log_in(
     gate, me = session.gate, t.index
     retries = 0
     forwarded: str | None = None
+    oauth2 = oauth2_only(session.capabilities)
     while True:
         stamp = gate.enter(me)
         try:
@@ -191,7 +192,7 @@ def _log_in(
             ours = gate.interfered(me, stamp)
             gate.leave(me)
             code = outcomes.classify(refused.reply, refused.smtp_code)
-            if oauth2 and code in ("auth.failed", "smtp.auth_failed"):  # a password command, but only tokens log in
+            if oauth2 and code in ("auth.failed", "smtp.auth_failed"):  # a password command; only tokens log in
                 return done(Status.ERROR, "auth.oauth2_only", params(mechanisms=" ".join(oauth2)))
             if code == "auth.too_many_connections" and ours and retries < MAX_RETRIES:
                 # Refused because of our own other session: wait for it, then again.

@@ -503,3 +503,52 @@ def watch_maintenance(config_file: str | None, host: str, until: str, port: int 
         database.dispose()
     where = f"{host}:{port}" if port else host
     click.echo(f"planned maintenance on {where} until {end:%Y-%m-%d %H:%M} UTC")
+
+@main.group("helpdesk")
+def helpdesk_group() -> None:
+    """Staff accounts and API tokens of the helpdesk console ([helpdesk])."""
+
+
+@helpdesk_group.command("add-user")
+@config_option
+@click.argument("name")
+def helpdesk_add_user(config_file: str | None, name: str) -> None:
+    """Add NAME (or change its password); the password is the first line of standard input."""
+    from .staff import StaffFileError, add_user
+
+    config = _load(config_file)
+    path = config.helpdesk.users_file
+    if path is None:
+        click.echo("error: set [helpdesk] users_file in the configuration first", err=True)
+        sys.exit(2)
+    try:
+        password = sys.stdin.readline().rstrip("\r\n")
+        new = add_user(path, name, password)
+    except StaffFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError:
+        click.echo("error: the password on standard input is not UTF-8", err=True)
+        sys.exit(2)
+    click.echo(f"{'added' if new else 'changed the password of'} {name} in {path}")
+
+
+@helpdesk_group.command("add-token")
+@config_option
+@click.argument("name")
+def helpdesk_add_token(config_file: str | None, name: str) -> None:
+    """Print a new API token for NAME (a helpdesk system) once; only its hash is stored."""
+    from .staff import StaffFileError, add_token
+
+    config = _load(config_file)
+    path = config.helpdesk.api_tokens_file
+    if path is None:
+        click.echo("error: set [helpdesk] api_tokens_file in the configuration first", err=True)
+        sys.exit(2)
+    try:
+        token = add_token(path, name)
+    except StaffFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(token)
+    click.echo(f"(stored only as a hash in {path}; this is the only time it is shown)", err=True)

@@ -92,6 +92,7 @@ class Operation:
     body_types: tuple[str, ...] = (JSON,)
     body_required: bool = True
     rate_limited: bool = False
+    staff: bool = False  # staff only: a console session or a helpdesk bearer token
 
 
 EMAIL = Param(
@@ -299,6 +300,56 @@ OPERATIONS: tuple[Operation, ...] = (
                    503: Reply("the page, saying the reports cannot be read now", {"type": "string"}, "text/html")},
     ),
     Operation(
+        "get", "/api/v1/helpdesk/reports", "Staff: a report by its ticket code, or an address's reports", "helpdesk",
+        description="For helpdesk systems: `Authorization: Bearer <token>` (from `autoconfig helpdesk add-token`), "
+        "or a console session. Give `code` (the report, with its technical details) or `email` (the "
+        "address's reports, newest first). Audited. Without a valid token or session: 401, nothing else.",
+        parameters=(Param("code", "the ticket code, like K7P-4QX", schema={"type": "string", "example": "K7P-4QX"}),
+                    Param("email", "the customer's address"), Param("lang", "it or en")),
+        responses={200: Reply("the report (`code`) or the list (`email`)", {"type": "object"}),
+                   400: ERROR_400, 401: Reply("no valid bearer token or sign-in", ErrorSchema,
+                                              headers={"WWW-Authenticate": {"schema": {"type": "string"}}}),
+                   404: Reply("no report has this code (or it expired)", ErrorSchema),
+                   503: Reply("the reports database does not answer", ErrorSchema)},
+        staff=True,
+    ),
+    *(
+        Operation(
+            method, path, summary, "helpdesk", staff=path != "/helpdesk/sign-in",
+            description="The staff console (HTML). Every POST carries the form's CSRF token; without a "
+            "sign-in every page but the sign-in redirects there.",
+            body=None if method == "get" else {"type": "object"},
+            body_types=("application/x-www-form-urlencoded",), body_required=False,
+            parameters=parameters,
+            responses={200: Reply("the page", {"type": "string"}, "text/html"),
+                       302: Reply("to the sign-in page, or on after signing in or out"),
+                       400: Reply("the page, with the problem shown (a form without its CSRF token)",
+                                  {"type": "string"}, "text/html"),
+                       401: Reply("the sign-in page: wrong name or password", {"type": "string"}, "text/html"),
+                       404: Reply("the page: no such report (JSON: no such path, like a report number that is "
+                                  "not a positive integer)", {"type": "string"}, "text/html",
+                                  alternatives={JSON: ErrorSchema}),
+                       429: Reply("the sign-in page: too many attempts", {"type": "string"}, "text/html",
+                                  headers=RETRY_AFTER),
+                       503: Reply("the page: the reports database does not answer", {"type": "string"},
+                                  "text/html")},
+        )
+        for method, path, summary, parameters in (
+            ("get", "/helpdesk/sign-in", "Staff sign-in page", ()),
+            ("post", "/helpdesk/sign-in", "Staff sign-in", ()),
+            ("post", "/helpdesk/sign-out", "Staff sign-out", ()),
+            ("get", "/helpdesk/", "The helpdesk console", ()),
+            ("post", "/helpdesk/", "Open a report by its code", ()),
+            ("post", "/helpdesk/address", "An address's reports, newest first", ()),
+            ("get", "/helpdesk/reports/{report_id}", "The staff view of a report",
+             (Param("report_id", "the report's number in the console", location="path", required=True,
+                    schema={"type": "integer", "minimum": 1}),)),
+            ("post", "/helpdesk/compare", "Compare two reports of an address", ()),
+            ("post", "/helpdesk/delete", "Delete an address's reports", ()),
+            ("get", "/helpdesk/audit", "The audit log", ()),
+        )
+    ),
+    Operation(
         "get", "/api/v1/openapi.json", "This document", "operations",
         responses={200: Reply("OpenAPI 3", {"type": "object"})},
     ),
@@ -345,6 +396,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         for content_type in op.body_types:
             content.update(_content(op.body, content_type))
         result["requestBody"] = {"required": op.body_required, "content": content}
+    if op.staff:
+        result["security"] = [{"helpdeskToken": []}, {"staffSession": []}]
     result["responses"] = {
         str(status): {
             "description": reply.description,
@@ -379,6 +432,7 @@ def build_document(
             {"name": "api", "description": "the JSON API behind the page and the helpdesk"},
             {"name": "pages", "description": "HTML for people"},
             {"name": "operations", "description": "health, metrics and this document"},
+            {"name": "helpdesk", "description": "staff only: the console and its API"},
         ],
     )
     paths: dict[str, dict[str, Any]] = {}
@@ -386,4 +440,10 @@ def build_document(
         paths.setdefault(op.path, {})[op.method] = _operation(op)
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
+    spec.components.security_scheme(
+        "helpdeskToken", {"type": "http", "scheme": "bearer",
+                          "description": "a token from `autoconfig helpdesk add-token NAME`"})
+    spec.components.security_scheme(
+        "staffSession", {"type": "apiKey", "in": "cookie", "name": "autoconfig_staff",
+                         "description": "the helpdesk console's sign-in"})
     return spec.to_dict()

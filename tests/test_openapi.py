@@ -16,7 +16,7 @@ from autoconfig.openapi import OPERATIONS
 from tests.conftest import ConfigFactory, base_raw
 
 ADDRESS = "mario.rossi@example.com"
-SAMPLE_PATH_VALUES = {"email": ADDRESS}
+SAMPLE_PATH_VALUES = {"email": ADDRESS, "report_id": "1"}
 NOT_API = {"static"}  # Flask's own endpoint
 
 

@@ -164,7 +164,8 @@ def test_no_server_error_and_answers_conform(api_schema: Any, method: str, path:
     statuses: list[int] = []
     run()
     print(f"{method} {path} {mode}: {len(statuses)} requests, statuses {sorted(set(statuses))}")
-    if mode is GenerationMode.POSITIVE:
+    staff_only = any(op.tag == "helpdesk" for op in OPERATIONS if op.path == path and op.method == method.lower())
+    if mode is GenerationMode.POSITIVE and not staff_only:  # staff pages answer 302, 400 (no CSRF), 401
         # a redirect is the success of the RFC 6764 well-known URIs
         success = range(300, 400) if path in DAV_WELL_KNOWN else range(200, 300)
         assert any(status in success for status in statuses), "no generated request got past validation"

@@ -20,7 +20,9 @@ from tests.conftest import REPO
 LANGS = ("it", "en")
 EMAIL = "mario.rossi@example.com"
 # Words that read the same in both languages (names, protocols, "OK").
-SAME_IN_BOTH = {"Account", "Account:", "Android", "OK", "Server", "Webmail:", "No", "iPhone, iPad and Mac (Mail)"}
+SAME_IN_BOTH = {
+    "Account", "Account:", "Android", "OK", "Server", "Webmail:", "No", "iPhone, iPad and Mac (Mail)", "Password",
+}
 
 
 def po(lang: str) -> Catalog:

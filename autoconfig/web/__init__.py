@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
         discovery,
         dns,
         errors,
+        helpdesk,
+        helpdesk_api,
         jsonbody,
         limits,
         observability,
@@ -28,6 +30,7 @@ def init_app(app: Flask) -> None:
         qr,
         reports,
         security,
+        staffauth,
     )
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -47,6 +50,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(advice.bp)
     app.register_blueprint(pages.bp)
     reports.init_app(app)
+    staffauth.init_app(app)
+    helpdesk.init_app(app)
+    helpdesk_api.init_app(app)
     diagnostics.init_app(app)
     discovery.init_app(app)
     limits.init_app(app)  # after the blueprints: attaches limits to their views

@@ -13,11 +13,12 @@ import dns.resolver
 
 from .advice import Answers, Facts, recommend
 from .directory import Directory
-from .lookup import settings_for_address
+from .discovery import Discoverer, as_checks
+from .lookup import resolve, settings_for_address
 from .messages import words
 from .model import ClientAddress, Config, Protocol, Secret, Settings, Status
-from .probes import DnsJob, Run, Toolkit, plan
-from .probes.base import CheckResult
+from .probes import DnsJob, ExtraJob, Run, Toolkit, plan
+from .probes.base import CheckResult, Deadline, Kind
 from .probes.folders import FoldersDetails
 from .probes.mailbox import MailboxDetails
 from .probes.quota import QuotaDetails
@@ -94,10 +95,12 @@ def facts_from(checks: Iterable[CheckResult]) -> Facts | None:
 class Diagnostician:
     """Everything a diagnosis needs that lives as long as the app (TLS contexts, resolver)."""
 
-    def __init__(self, config: Config, directory: Directory, resolver: dns.resolver.Resolver) -> None:
+    def __init__(self, config: Config, directory: Directory, resolver: dns.resolver.Resolver,
+                 discoverer: Discoverer | None = None) -> None:
         self.config = config
         self.directory = directory
         self.toolkit = Toolkit.build(config.diagnostics, resolver)
+        self.discoverer = discoverer or Discoverer.build(config, resolver)
 
     def language(self, requested: str | None) -> str:
         return requested if requested in self.config.service.languages else self.config.service.default_language
@@ -124,8 +127,19 @@ class Diagnosis:
             request.password,
             DnsJob(settings, owner.config.service.public_url),
             client=request.client,
+            extras=(self._discovery_job(),),
         )
         self._finished: float | None = None
+
+    def _discovery_job(self) -> ExtraJob:
+        """Will the customer's programs find these settings by themselves? (domain-wide)"""
+        s = self.settings
+        domain_settings = resolve(s.provider, s.domain, s.domain_unicode, None)
+
+        def run(deadline: Deadline) -> tuple[CheckResult, ...]:
+            return as_checks(self.owner.discoverer.run(domain_settings, deadline=deadline))
+
+        return ExtraJob("discovery", Kind.DISCOVERY, run)
 
     def __iter__(self) -> Iterator[DescribedCheck]:
         for check in self._run:

@@ -41,7 +41,7 @@ from .formats import readers, zone
 from .formats.autodiscover import NS_OUTLOOK, NS_REQUEST, POX_PATH
 from .formats.readers import Identity, ReadConfig, Rejected
 from .model import Config, DiagnosticsOptions, Provider, Settings, Status
-from .probes.base import Attempt, Deadline
+from .probes.base import Attempt, CheckResult, Deadline, Details, Kind
 from .probes.web import Fetched, WebToolkit, fetch
 from .signing import ProfileSigner, chain_trusted, load_signers, trust_roots
 
@@ -622,3 +622,41 @@ def judge(settings: Settings, found: Lookups, apple: AppleFacts, public_url: str
         judge_srv(found, settings, settings.provider, service),
         judge_apple(apple),
     )
+
+
+# -- in a diagnosis report -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepLine:
+    url: str
+    status: str
+    code: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class DiscoveryDetails(Details):
+    """A client's verdict in a diagnosis report (`data` of a `kind: discovery` check)."""
+
+    client: str
+    automatic: bool
+    via: str | None
+    settings_match: bool | None
+    steps: tuple[StepLine, ...]
+
+
+def as_checks(found: Discovery) -> tuple[CheckResult, ...]:
+    """One check per client. In a diagnosis the severity is capped at `warning`: the mailbox
+    works whatever the client finds; setting it up by hand remains possible."""
+    checks = []
+    for v in found.clients:
+        status = Status.WARNING if v.status is Status.ERROR else v.status
+        data = DiscoveryDetails(v.client.value, v.automatic, v.via, v.settings_match,
+                                tuple(StepLine(s.url, s.status.value, s.code, s.duration_ms) for s in v.steps))
+        checks.append(CheckResult(
+            id=f"discovery-{v.client.value}", kind=Kind.DISCOVERY, status=status, code=v.code,
+            host=_host(v.via) if v.via else None, params=MappingProxyType({**v.params, "client": v.client.value}),
+            duration_ms=max((s.duration_ms for s in v.steps), default=0), data=data,
+        ))
+    return tuple(checks)

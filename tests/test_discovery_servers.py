@@ -186,3 +186,22 @@ def test_the_cli_exit_codes(net: World, tmp_path: Path) -> None:
     assert "Thunderbird for Android" in broken.output and "What to do" in broken.output
     unknown = runner.invoke(main, ["discover", "unknown.test", "--config", str(path)], obj=obj)
     assert unknown.exit_code == 2
+
+
+def test_every_diagnosis_report_carries_a_discovery_check_per_client(net: World) -> None:
+    # Given the page's API, When a diagnosis runs for an address of the healthy domain
+    answer = net.app.test_client().post("/api/v1/diagnostics", json={"email": "anna@healthy.test", "lang": "en"})
+    assert answer.status_code == 200
+    checks = [c for c in answer.get_json()["checks"] if c["kind"] == "discovery"]
+    # Then each client has its verdict, in words, with where it finds the settings
+    assert [c["id"] for c in checks] == [f"discovery-{c.value}" for c in Client]
+    tb = checks[0]
+    assert tb["status"] == "ok" and tb["code"] == "discovery.ok" and tb["message"].startswith("Finds the settings")
+    assert tb["data"]["automatic"] is True and tb["data"]["via"].startswith("https://autoconfig.healthy.test/")
+
+
+def test_in_a_diagnosis_a_client_that_will_not_set_itself_up_is_a_warning(net: World) -> None:
+    answer = net.app.test_client().post("/api/v1/diagnostics", json={"email": "anna@expired.test", "lang": "it"})
+    android = next(c for c in answer.get_json()["checks"] if c["id"] == "discovery-thunderbird-android")
+    assert (android["status"], android["code"]) == ("warning", "discovery.tls_failed")
+    assert android["remedy"] and "certbot" in android["remedy"]

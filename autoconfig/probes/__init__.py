@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -98,11 +98,22 @@ Order = tuple[int, ...]
 ASSEMBLY_S = 0.2
 
 
+@dataclass(frozen=True)
+class ExtraJob:
+    """A check of another kind that runs beside the servers' (discovery): `run` gets the
+    diagnosis' deadline, must end by it, and returns its results, reported after the rest."""
+
+    name: str
+    kind: Kind
+    run: Callable[[Deadline], Sequence[CheckResult]]
+
+
 @dataclass
 class _Job:
-    target: Target | None  # None: the DNS job
+    target: Target | None  # None: the DNS job (or the extra job)
     attempt: Attempt
     stages: tuple[Stage, ...] = ()
+    extra: ExtraJob | None = None
     current: int | None = None
     finished: bool = False
 
@@ -133,6 +144,7 @@ class Run:
         client: ClientAddress | None = None,
         *,
         account: bool = True,
+        extras: Sequence[ExtraJob] = (),
     ) -> None:
         self.toolkit = toolkit
         self.account = account  # False: the server checks only (the watch never logs in)
@@ -140,6 +152,7 @@ class Run:
         self.password = password
         self.client = client
         self.dns_job = dns_job
+        self.extras = tuple(extras)
         budget = budget_s if budget_s is not None else toolkit.options.budget_s
         # Keep a sliver of the budget for waking up, words and JSON: the whole request,
         # not just the probes, ends within budget_s even on a busy machine.
@@ -203,9 +216,14 @@ class Run:
                 stages = tuple(s for s in stages if s.kind in (Kind.TCP, Kind.TLS))
             step_timeout = min(timeout, target.step_timeout_s or timeout)
             self._jobs.append(_Job(target, Attempt(self.deadline, step_timeout), stages))
+        for extra in self.extras:
+            self._jobs.append(_Job(None, Attempt(self.deadline, timeout), extra=extra))
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._jobs)), thread_name_prefix="probe")
         for job in self._jobs:
-            self._pool.submit(self._run_dns if job.target is None else self._run_server, job)
+            if job.extra is not None:
+                self._pool.submit(self._run_extra, job)
+            else:
+                self._pool.submit(self._run_dns if job.target is None else self._run_server, job)
 
     def _put(self, order: Order, result: CheckResult) -> None:
         with self._lock:
@@ -234,6 +252,22 @@ class Run:
             log_internal(exc, "dns")
             failed = CheckResult("dns", Kind.DNS, Status.ERROR, "diag.internal_error", params=params(step="dns"))
             self._put((0, 0), failed)
+        finally:
+            job.finished = True
+            self._queue.put(_Done(job))
+
+    def _run_extra(self, job: _Job) -> None:
+        extra = job.extra
+        assert extra is not None
+        index = self.extras.index(extra)
+        try:
+            for i, result in enumerate(extra.run(self.deadline)):
+                self._put((2, index, i), result)
+        except Exception as exc:
+            log_internal(exc, extra.name)
+            failed = CheckResult(extra.name, extra.kind, Status.ERROR, "diag.internal_error",
+                                 params=params(step=extra.name))
+            self._put((2, index, 0), failed)
         finally:
             job.finished = True
             self._queue.put(_Done(job))
@@ -302,6 +336,13 @@ class Run:
 
         for job in unfinished:
             step = str(job.attempt.step)
+            if job.extra is not None:
+                extra = job.extra
+                if not any(i.startswith(extra.name) for i in emitted):
+                    late = CheckResult(extra.name, extra.kind, Status.ERROR, "diag.cut_short",
+                                       params=params(step=extra.name))
+                    add((2, self.extras.index(extra), 0), late)
+                continue
             if job.target is None:
                 if not any(i.startswith("dns") for i in emitted):
                     add((0, 0), CheckResult("dns", Kind.DNS, Status.ERROR, "diag.cut_short", params=params(step="dns")))

@@ -50,6 +50,7 @@ class Kind(StrEnum):
     FOLDERS = "folders"
     QUOTA = "quota"
     MAILBOX = "mailbox"
+    DISCOVERY = "discovery"  # will each client find the settings by itself (autoconfig/discovery.py)
 
 
 class Step(StrEnum):

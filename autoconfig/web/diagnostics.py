@@ -44,7 +44,9 @@ class _Lazy:
         with self._lock:
             if self._value is None:
                 svc = services()
-                self._value = Diagnostician(svc.config, svc.directory, svc.resolver)
+                from .discovery import discoverer  # the same one as the API (and its test port map)
+
+                self._value = Diagnostician(svc.config, svc.directory, svc.resolver, discoverer())
             return self._value
 
 

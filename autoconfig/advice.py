@@ -11,6 +11,7 @@ in `messages.CATALOGUE` under the same codes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,6 +65,7 @@ class Facts:
     imap_custom_folders: int | None = None
     sent_on_server: bool | None = None
     uidl_supported: bool | None = None
+    imap_messages: int | None = None  # messages in all folders (STATUS)
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,23 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Download:
+    """How long a first full download of the mailbox takes with the recommended protocol."""
+
+    protocol: Protocol
+    size_bytes: int
+    messages: int | None
+    seconds: int
+    connectivity: Connectivity  # as answered; "good" when not answered
+
+
+@dataclass(frozen=True)
 class Advice:
     protocol: Protocol
     confidence: Confidence
     reasons: tuple[Reason, ...]
     cautions: tuple[Reason, ...]
+    download: Download | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +194,28 @@ def _cautions(protocol: Protocol, answers: Answers, facts: Facts) -> tuple[Reaso
     return tuple(cautions)
 
 
+# A first IMAP sync fetches the headers of every message (Thunderbird's default, and what
+# phones do); POP3 fetches every message whole.
+IMAP_HEADER_BYTES = 4 * 1024
+# Sustained download speeds (bytes per second) for the connectivity answers: a fair home line,
+# a slow or unstable one, a mobile data plan.
+LINK_BYTES_PER_S: Mapping[str, float] = {"good": 20e6 / 8, "poor": 1e6 / 8, "metered": 4e6 / 8}
+
+
+def first_download(protocol: Protocol, answers: Answers, facts: Facts) -> Download | None:
+    """Pure: the first full download at the customer's connectivity; None when nothing was measured."""
+    if protocol is Protocol.POP3:
+        size = facts.pop3_mailbox_bytes if facts.pop3_mailbox_bytes is not None else facts.quota_used_bytes
+        messages = facts.pop3_messages if facts.pop3_messages is not None else facts.imap_messages
+    else:
+        messages = facts.imap_messages if facts.imap_messages is not None else facts.pop3_messages
+        size = messages * IMAP_HEADER_BYTES if messages is not None else None
+    if size is None:
+        return None
+    link: Connectivity = answers.connectivity or "good"
+    return Download(protocol, size, messages, math.ceil(size / LINK_BYTES_PER_S[link]), link)
+
+
 def recommend(answers: Answers | None = None, facts: Facts | None = None) -> Advice:
     """POP3 or IMAP for these answers and (when a diagnosis ran) these measured facts."""
     answers = answers or NO_ANSWERS
@@ -199,4 +235,5 @@ def recommend(answers: Answers | None = None, facts: Facts | None = None) -> Adv
         confidence=Confidence.STRONG if strong else Confidence.LEAN,
         reasons=reasons,
         cautions=_cautions(protocol, answers, facts),
+        download=first_download(protocol, answers, facts),
     )

@@ -366,6 +366,8 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
             advice = report.recommendation
             reasons = "; ".join(r.text for r in advice.reasons)
             click.echo(f"\n{advice_h}: {str(advice.protocol).upper()} — {reasons}")
+            if advice.first_download is not None:
+                click.echo(advice.first_download.text)
     if report.status is Status.ERROR:
         sys.exit(1)
 

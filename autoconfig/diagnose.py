@@ -83,7 +83,8 @@ def facts_from(checks: Iterable[CheckResult]) -> Facts | None:
             )
         elif isinstance(data, FoldersDetails):
             facts = dataclasses.replace(
-                facts, imap_custom_folders=data.custom_folders, sent_on_server=data.sent_on_server
+                facts, imap_custom_folders=data.custom_folders, sent_on_server=data.sent_on_server,
+                imap_messages=data.messages,
             )
         elif isinstance(data, MailboxDetails):
             facts = dataclasses.replace(

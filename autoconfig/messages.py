@@ -896,6 +896,30 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
         "it": Text("Tutte le cartelle del server sono sottoscritte e visibili nei programmi di posta."),
         "en": Text("Every folder on the server is subscribed and shows in mail clients."),
     },
+    "imap.sync_ok": {
+        "it": Text(
+            "Il server offre la posta in arrivo subito (IDLE) e quello che i programmi usano per sincronizzare: "
+            "{offered}. Non offerti: {missing}."
+        ),
+        "en": Text(
+            "The server offers new mail at once (IDLE) and what clients sync with: {offered}. Not offered: "
+            "{missing}."
+        ),
+    },
+    "imap.no_push": {
+        "it": Text(
+            "Il server non offre IDLE: i programmi vedono la posta nuova solo al controllo successivo, con minuti "
+            "di ritardo. Offerti: {offered}.",
+            "Abilita IDLE sul server IMAP (in Dovecot è sempre attivo, salvo imap_capability che lo tolga); "
+            "intanto nel programma si può controllare la posta più spesso.",
+        ),
+        "en": Text(
+            "The server does not offer IDLE: clients see new mail only at their next check, minutes late. "
+            "Offered: {offered}.",
+            "Enable IDLE on the IMAP server (Dovecot always has it unless imap_capability removes it); meanwhile "
+            "the mail client can check for mail more often.",
+        ),
+    },
     "imap.quota_ok": {
         "it": Text("Casella occupata al {percent}% ({used_mb} MB di {limit_mb} MB)."),
         "en": Text("Mailbox {percent}% full ({used_mb} MB of {limit_mb} MB)."),
@@ -1244,6 +1268,38 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
         ),
     },
     # Advice: cautions that come with a recommendation
+    "advice.download.good": {
+        "it": Text("Il primo scaricamento completo ({what}) richiede {duration} con una buona connessione."),
+        "en": Text("The first full download ({what}) takes {duration} on a good connection."),
+    },
+    "advice.download.poor": {
+        "it": Text("Il primo scaricamento completo ({what}) richiede {duration} con una connessione lenta."),
+        "en": Text("The first full download ({what}) takes {duration} on a slow connection."),
+    },
+    "advice.download.metered": {
+        "it": Text("Il primo scaricamento completo ({what}) richiede {duration} con una connessione a consumo."),
+        "en": Text("The first full download ({what}) takes {duration} on a metered connection."),
+    },
+    "advice.download.imap": {
+        "it": Text("le intestazioni di {messages} messaggi"),
+        "en": Text("the headers of {messages} messages"),
+    },
+    "advice.download.pop3": {
+        "it": Text("{messages} messaggi interi, {megabytes} MB"),
+        "en": Text("{messages} whole messages, {megabytes} MB"),
+    },
+    "advice.duration.under_minute": {
+        "it": Text("meno di un minuto"),
+        "en": Text("less than a minute"),
+    },
+    "advice.duration.minutes": {
+        "it": Text("circa {n} minuti"),
+        "en": Text("about {n} minutes"),
+    },
+    "advice.duration.hours": {
+        "it": Text("circa {n} ore"),
+        "en": Text("about {n} hours"),
+    },
     "advice.caution.pop3_no_mixing": {
         "it": Text(
             "Non affiancare mai un dispositivo POP3 che cancella i messaggi dal server ad altri "

@@ -40,7 +40,8 @@ def test_the_spec_example_gets_imap_with_reasons_in_italian(client: FlaskClient)
     # Then
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["protocol", "confidence", "reasons", "cautions", "faq_url", "settings"]
+    assert list(body) == ["protocol", "confidence", "reasons", "cautions", "faq_url", "first_download", "settings"]
+    assert body["first_download"] is None  # nothing measured: answers alone
     assert (body["protocol"], body["confidence"]) == ("imap", "strong")
     assert [r["code"] for r in body["reasons"]] == [
         "advice.imap.several_devices",

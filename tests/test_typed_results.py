@@ -43,7 +43,7 @@ def test_facts_come_from_the_account_checks_details() -> None:
     assert facts == Facts(
         quota_percent=95.0, quota_limit_bytes=1000 * 1024, quota_used_bytes=950 * 1024,
         pop3_messages=7, pop3_mailbox_bytes=7000, imap_custom_folders=1, sent_on_server=True,
-        uidl_supported=False,
+        uidl_supported=False, imap_messages=6,
     )
     # And advice weighs them: the measured quota, the folder of her own, no UIDL
     advice = recommend(Answers(devices=1, offline_access=True), facts)

@@ -38,6 +38,37 @@ class Folder:
     unseen: int | None = None
 
 
+# What clients sync with (RFC 2177 IDLE, 7162 CONDSTORE/QRESYNC, 4315 UIDPLUS, 6851 MOVE,
+# 6154 SPECIAL-USE, 2342 NAMESPACE), in the order reports list them.
+SYNC_CAPABILITIES = ("IDLE", "CONDSTORE", "QRESYNC", "UIDPLUS", "MOVE", "SPECIAL-USE", "NAMESPACE")
+
+
+@dataclass(frozen=True)
+class SyncDetails(Details):
+    """Which of the capabilities clients sync with the server offers once logged in."""
+
+    idle: bool = False  # push: new mail shows at once
+    condstore: bool = False  # only changed flags are fetched again
+    qresync: bool = False  # a reconnect fetches only what changed, deletions included
+    uidplus: bool = False
+    move: bool = False  # moving a message is one step, not copy + delete
+    special_use: bool = False
+    namespace: bool = False
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(name for name in SYNC_CAPABILITIES if not getattr(self, _field(name)))
+
+
+def _field(capability: str) -> str:
+    return capability.lower().replace("-", "_")
+
+
+def sync_details(capabilities: frozenset[str]) -> SyncDetails:
+    """Pure: the sync capabilities among what the server offers."""
+    return SyncDetails(**{_field(name): name in capabilities for name in SYNC_CAPABILITIES})
+
+
 @dataclass(frozen=True)
 class FoldersDetails(Details):
     folders: tuple[Folder, ...]
@@ -49,6 +80,7 @@ class FoldersDetails(Details):
     unseen: int
     inbox_messages: int | None
     custom_folders: int
+    sync: SyncDetails = SyncDetails()
 
     @property
     def sent_on_server(self) -> bool | None:
@@ -69,7 +101,8 @@ def _selectable(flags: tuple[bytes, ...]) -> bool:
     return b"\\noselect" not in lowered and b"\\nonexistent" not in lowered
 
 
-def analyse(folders: list[Folder], inbox_messages: int | None) -> FoldersDetails:
+def analyse(folders: list[Folder], inbox_messages: int | None,
+            capabilities: frozenset[str] = frozenset()) -> FoldersDetails:
     """Pure: which roles are flagged or missing, which folders are hidden, counts."""
     flagged = {f.special_use: f.name for f in folders if f.special_use}
     missing = tuple(r for r in ROLES if r not in flagged)
@@ -93,6 +126,7 @@ def analyse(folders: list[Folder], inbox_messages: int | None) -> FoldersDetails
         unseen=sum(f.unseen or 0 for f in folders),
         inbox_messages=inbox_messages,
         custom_folders=custom,
+        sync=sync_details(capabilities),
     )
 
 
@@ -137,7 +171,7 @@ def run(session: Session) -> tuple[CheckResult, ...]:
             session.result(STAGE, failure.status, failure.code, failure.params, timer.ms, suffix=suffix)
             for suffix in STAGE.ids
         )
-    details = analyse(folders, inbox)
+    details = analyse(folders, inbox, session.capabilities)
     counts = params(folders=len(folders), messages=details.messages, unseen=details.unseen)
     if details.missing:
         folders_result = session.result(
@@ -154,10 +188,20 @@ def run(session: Session) -> tuple[CheckResult, ...]:
             timer.ms, suffix="subscriptions")
     else:
         subs = session.result(STAGE, Status.OK, "imap.subscriptions_ok", counts, timer.ms, suffix="subscriptions")
-    return folders_result, subs
+    return folders_result, subs, _sync_result(session, details.sync, timer.ms)
+
+
+def _sync_result(session: Session, sync: SyncDetails, ms: int) -> CheckResult:
+    offered = ", ".join(n for n in SYNC_CAPABILITIES if n not in sync.missing) or "—"
+    missing = ", ".join(sync.missing) or "—"
+    if not sync.idle:
+        return session.result(STAGE, Status.WARNING, "imap.no_push", params(offered=offered, missing=missing),
+                              ms, sync, suffix="sync")
+    return session.result(STAGE, Status.OK, "imap.sync_ok", params(offered=offered, missing=missing),
+                          ms, sync, suffix="sync")
 
 
 STAGE = Stage(
     name="folders", kind=Kind.FOLDERS, needs=Need.LOGIN, run=run, account=True,
-    suffixes=("folders", "subscriptions"),
+    suffixes=("folders", "subscriptions", "sync"),
 )

@@ -93,6 +93,11 @@ class RecommendationSchema(Schema):
     reasons = fields.List(fields.Nested(ExplainedReasonSchema))
     cautions = fields.List(fields.Nested(ExplainedReasonSchema))
     faq_url = fields.String(allow_none=True)
+    first_download = fields.Nested(
+        ExplainedReasonSchema, allow_none=True,
+        metadata={"description": "how long the first full download takes at the customer's connectivity "
+                                 "(IMAP: headers, POP3: whole messages); null when nothing was measured"},
+    )
 
 
 class AdviceSchema(RecommendationSchema):

@@ -109,6 +109,8 @@ class DovecotSpec:
     trusted_networks: tuple[str, ...] = ()
     # SASL mechanisms offered; "oauthbearer xoauth2" alone makes a server that takes only OAuth2 tokens
     auth_mechanisms: str = "plain login"
+    # imap_capability after login ("+…" adds); None: Dovecot's own list (with IDLE, QRESYNC…).
+    imap_capability: str | None = None
 
     def services(self) -> tuple[str, ...]:
         """The listeners this spec opens, in ``SERVICES`` order."""
@@ -428,6 +430,7 @@ plugin {{
 }}
 protocol imap {{
   mail_plugins = $mail_plugins imap_quota
+{f"  imap_capability = {spec.imap_capability}" if spec.imap_capability else ""}
 }}
 submission_relay_host = 127.0.0.1
 submission_relay_port = {relay_port}

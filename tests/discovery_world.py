@@ -166,6 +166,7 @@ class World:
     knot: KnotServer
     ca: TestCA
     app: Flask
+    url: str  # this service, straight (not through nginx)
 
     def discoverer(self, config: Config | None = None, ports: dict[str, int] | None = None) -> Discoverer:
         config = config or self.config
@@ -198,7 +199,7 @@ def world(ca: TestCA, knot: KnotServer, base_dir: Path) -> Iterator[World]:
     try:
         with NginxServer(sites(ca, server.server_port), hosts=("127.0.0.1", HTTP_ONLY_IP)) as nginx:
             app.config["DISCOVERY_PORTS"] = nginx.ports
-            yield World(config, raw, nginx, knot, ca, app)
+            yield World(config, raw, nginx, knot, ca, app, f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
         server.server_close()

@@ -145,7 +145,7 @@ def _to_model(data: dict[str, Any], base_dir: Path, source: Path | None) -> Conf
             max_concurrent=diagnostics["max_concurrent"],
         ),
         watch=WatchOptions(**data["watch"]),
-        dns=DnsOptions(nameservers=tuple(data["dns"]["nameservers"]), timeout_s=data["dns"]["timeout_s"]),
+        dns=DnsOptions(**{**data["dns"], "nameservers": tuple(data["dns"]["nameservers"])}),
         limits=LimitsOptions(**data["limits"]),
         reports=ReportsOptions(
             database_url=database_url(data["reports"]["database_url"], base_dir),

@@ -9,19 +9,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import dns.exception
 import dns.resolver
 
 from .addresses import normalize_domain
-from .errors import AutoconfigError, InvalidDomain
+from .errors import InvalidDomain
 from .model import PLACEHOLDER_DOMAIN, Provider
+from .mx import DnsBusy, DnsUnavailable, MxLookups
+
+__all__ = ["Admit", "Directory", "DnsBusy", "DnsUnavailable", "DomainsFile", "read_domains"]
 
 RECHECK_S = 1.0
-
-
-class DnsUnavailable(AutoconfigError):
-    status = 503
-    code = "dns_unavailable"
+# Called before a lookup that must ask DNS; may refuse by raising (the per-address limit).
+Admit = Callable[[], None]
 
 
 # The config lower-cases mx_hosts, so the placeholder may arrive as %emaildomain%.
@@ -80,9 +79,22 @@ def read_domains(path: Path) -> frozenset[str]:
 
 
 class Directory:
-    def __init__(self, providers: tuple[Provider, ...], resolver: dns.resolver.Resolver | None) -> None:
+    """Exact domains, domains files and patterns answer from memory and never wait on DNS;
+    only a domain none of them names costs an MX lookup (mx.py: cached, bounded)."""
+
+    def __init__(
+        self,
+        providers: tuple[Provider, ...],
+        resolver: dns.resolver.Resolver | None,
+        *,
+        max_lookups_in_flight: int = 4,
+        max_cache_ttl_s: float = 3600.0,
+    ) -> None:
         self.providers = providers
-        self._resolver = resolver
+        self._lookups = (
+            MxLookups(resolver, max_in_flight=max_lookups_in_flight, max_ttl_s=max_cache_ttl_s)
+            if resolver is not None else None
+        )
         self._exact: dict[str, Provider] = {}
         self._patterns: dict[str, Provider] = {}
         self._files: list[tuple[DomainsFile, Provider]] = []
@@ -101,9 +113,10 @@ class Directory:
                 else:
                     self._mx.setdefault(host, provider)
 
-    def lookup(self, domain: str) -> Provider | None:
-        """The provider for an A-label, lower-case domain, or None."""
-        return self.lookup_static(domain) or self.lookup_mx(domain)
+    def lookup(self, domain: str, admit: Admit | None = None) -> Provider | None:
+        """The provider for an A-label, lower-case domain, or None; `admit` is called only
+        when DNS must be asked."""
+        return self.lookup_static(domain) or self.lookup_mx(domain, admit)
 
     def lookup_static(self, domain: str) -> Provider | None:
         provider = self._exact.get(domain)
@@ -119,28 +132,18 @@ class Directory:
                 return provider
         return None
 
-    def lookup_mx(self, domain: str) -> Provider | None:
+    def lookup_mx(self, domain: str, admit: Admit | None = None) -> Provider | None:
         """The provider whose MX host the domain's MX names (most preferred first).
 
-        Answers are cached for their TTL by the resolver. No MX (or no such domain) is
-        None; a lookup that could not be answered (timeout, SERVFAIL) is DnsUnavailable,
-        a 503, never a 404 that would claim we do not serve the domain.
+        No MX (or no such domain) is None; a lookup that could not be answered (timeout,
+        SERVFAIL), or could not be started now (too many in flight), is DnsUnavailable, a
+        503, never a 404 that would claim we do not serve the domain.
         """
-        if not (self._mx or self._mx_templates) or self._resolver is None:
+        if not (self._mx or self._mx_templates) or self._lookups is None:
             return None
-        try:
-            answer = self._resolver.resolve(domain + ".", "MX", raise_on_no_answer=False, search=False)
-        except (dns.resolver.NXDOMAIN, dns.resolver.YXDOMAIN):
-            return None
-        except dns.exception.Timeout:  # LifetimeTimeout too
-            raise DnsUnavailable("the DNS lookup for this domain timed out; try again shortly") from None
-        except dns.resolver.NoNameservers:
-            raise DnsUnavailable("the DNS servers did not answer for this domain; try again shortly") from None
-        except dns.exception.DNSException:
-            return None
+        hosts = self._lookups.exchanges(domain, admit)
         templated = {_MX_PLACEHOLDER.sub(domain, host): owner for host, owner in reversed(self._mx_templates)}
-        for record in sorted(answer.rrset or (), key=lambda r: r.preference):
-            host = record.exchange.to_text(omit_final_dot=True).lower()
+        for host in hosts:
             provider = self._mx.get(host) or templated.get(host)
             if provider is not None:
                 return provider

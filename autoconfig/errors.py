@@ -8,6 +8,7 @@ class AutoconfigError(Exception):
 
     status = 400
     code = "error"
+    retry_after: int | None = None  # seconds, for "cannot tell now" answers (503)
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

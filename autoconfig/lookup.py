@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .addresses import normalize_domain, parse_address
-from .directory import Directory
+from .directory import Admit, Directory
 from .errors import UnknownDomain
 from .memo import Memo
 from .model import (
@@ -65,7 +65,8 @@ def resolve_dav(service: DavService, address: Address | None, domain: str) -> Re
     )
 
 
-def settings_for_address(directory: Directory, raw: str | None, memo: Memo | None = None) -> Settings:
+def settings_for_address(directory: Directory, raw: str | None, memo: Memo | None = None,
+                         admit: Admit | None = None) -> Settings:
     """Settings for a typed address; InvalidAddress or UnknownDomain when there are none.
 
     The directory is asked every time (its domains file may change); parsing and expanding,
@@ -73,7 +74,7 @@ def settings_for_address(directory: Directory, raw: str | None, memo: Memo | Non
     """
     call = memo or _direct
     address = call(parse_address, raw)
-    provider = directory.lookup(address.domain)
+    provider = directory.lookup(address.domain, admit)
     if provider is None:
         raise UnknownDomain(f"no provider serves the domain {address.domain_unicode}")
     return call(resolve, provider, address.domain, address.domain_unicode, address)
@@ -83,10 +84,10 @@ def _direct(fn: Callable[..., T], *args: Any) -> T:
     return fn(*args)
 
 
-def settings_for_domain(directory: Directory, raw: str) -> Settings:
+def settings_for_domain(directory: Directory, raw: str, admit: Admit | None = None) -> Settings:
     """Settings with placeholders for user names, for clients that only say their domain."""
     domain, domain_unicode = normalize_domain(raw)
-    provider = directory.lookup(domain)
+    provider = directory.lookup(domain, admit)
     if provider is None:
         raise UnknownDomain(f"no provider serves the domain {domain_unicode}")
     return resolve(provider, domain, domain_unicode, None)

@@ -316,6 +316,8 @@ class WatchOptions:
 class DnsOptions:
     nameservers: tuple[str, ...] = ()
     timeout_s: float = 3.0
+    max_lookups_in_flight: int = 4  # per worker process; more wait on DNS: 503 at once
+    max_cache_ttl_s: int = 3600  # MX answers for unknown domains, kept at most this long
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,7 @@ class LimitsOptions:
     diagnostics_per_ip: str = "6/minute;60/hour"
     diagnostics_per_account: str = "20/hour"
     autoconfig_per_ip: str = "600/minute"
+    dns_lookups_per_ip: str = "30/minute"  # unknown domains whose MX must be looked up
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,11 @@ class Services:
         database = Database(config.reports.database_url)
         return cls(
             config=config,
-            directory=Directory(config.providers, resolver),
+            directory=Directory(  # its MX cache bounds TTLs itself: no second, unbounded cache under it
+                config.providers, make_resolver(config.dns, cache=False),
+                max_lookups_in_flight=config.dns.max_lookups_in_flight,
+                max_cache_ttl_s=config.dns.max_cache_ttl_s,
+            ),
             resolver=resolver,
             database=database,
             reports=ReportStore(database, config.reports.retention_days, config.service.public_url),

@@ -151,6 +151,8 @@ class WatchSchema(_Strict):
 class DnsSchema(_Strict):
     nameservers = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
     timeout_s = fields.Float(load_default=3.0, validate=validate.Range(0.1, 30))
+    max_lookups_in_flight = fields.Integer(load_default=4, validate=validate.Range(1, 64))
+    max_cache_ttl_s = fields.Integer(load_default=3600, validate=validate.Range(1, 86400))
 
 
 class LimitsSchema(_Strict):
@@ -161,6 +163,7 @@ class LimitsSchema(_Strict):
     diagnostics_per_ip = fields.String(load_default="6/minute;60/hour", validate=check_rate)
     diagnostics_per_account = fields.String(load_default="20/hour", validate=check_rate)
     autoconfig_per_ip = fields.String(load_default="600/minute", validate=check_rate)
+    dns_lookups_per_ip = fields.String(load_default="30/minute", validate=check_rate)
 
 
 def check_database_url(value: str) -> None:

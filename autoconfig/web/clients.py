@@ -10,7 +10,7 @@ from ..lookup import settings_for_domain
 from ..memo import body_and_etag
 from ..model import Settings
 from ..services import Services
-from .context import services, settings_for
+from .context import admit_lookup, services, settings_for
 from .limits import SETUP, limited
 
 bp = Blueprint("clients", __name__)
@@ -37,7 +37,7 @@ def client_settings(param: str) -> Settings:
     host = request.host or ""
     if not host:
         raise InvalidInput(f"give ?{param}= or reach this URL as autoconfig.<your domain>", field=param)
-    return settings_for_domain(directory, domain_from_host(host))
+    return settings_for_domain(directory, domain_from_host(host), admit_lookup())
 
 
 CACHE_HEADERS = {"Cache-Control": f"public, max-age={CACHE_SECONDS}", "Vary": "Host"}

@@ -17,7 +17,7 @@ from ..formats import zone
 from ..lookup import settings_for_domain
 from ..model import DavType
 from .clients import domain_from_host
-from .context import services
+from .context import admit_lookup, services
 from .limits import SETUP, limited
 
 bp = Blueprint("dav", __name__)
@@ -29,7 +29,7 @@ def dav_redirect(dav_type: DavType) -> Response:
     host = request.host or ""
     if not host:
         raise InvalidInput("reach this URL under your domain's name, e.g. autoconfig.<your domain>")
-    settings = settings_for_domain(services().directory, domain_from_host(host))
+    settings = settings_for_domain(services().directory, domain_from_host(host), admit_lookup())
     offered = zone.dav_services(settings.provider, dav_type)
     if not offered:
         raise UnknownDomain(f"{settings.provider.short_name} offers no {dav_type.value} server")

@@ -18,7 +18,7 @@ from ..lookup import resolve
 from ..messages import LANGUAGES
 from ..resolver import make_resolver
 from ..schemas.discovery import dump
-from .context import services
+from .context import admit_lookup, services
 from .limits import SETUP, limited
 
 bp = Blueprint("discovery", __name__, url_prefix="/api/v1")
@@ -71,7 +71,7 @@ def discovery() -> Response:
     except InvalidDomain as exc:
         raise InvalidDomain(exc.message, field="domain") from None
     lang = _language()
-    provider = services().directory.lookup(domain)
+    provider = services().directory.lookup(domain, admit_lookup())
     if provider is None:
         raise UnknownDomain(f"no provider serves the domain {domain_unicode}", field="domain")
     found = discoverer().run(resolve(provider, domain, domain_unicode, None))

@@ -10,7 +10,7 @@ from ..errors import InvalidDomain, UnknownDomain
 from ..i18n import check_language
 from ..resolver import make_resolver
 from ..schemas.dns import dump
-from .context import services
+from .context import admit_lookup, services
 from .limits import SETUP, limited
 
 bp = Blueprint("dns", __name__, url_prefix="/api/v1")
@@ -34,7 +34,7 @@ def dns_health() -> Response:
         raise InvalidDomain(exc.message, field="domain") from None
     lang = _language()
     svc = services()
-    provider = svc.directory.lookup(domain)
+    provider = svc.directory.lookup(domain, admit_lookup())
     if provider is None:
         raise UnknownDomain(f"no provider serves the domain {domain_unicode}", field="domain")
     # No cache: a customer who just fixed a record must see it at once.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
@@ -20,7 +21,11 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 def answer_for(exc: Exception) -> Answer:
     """Our exception as its JSON error; anything else is a bug: logged with its traceback, a bare 500."""
     if isinstance(exc, AutoconfigError):
-        return error_answer(exc.status, exc.code, exc.message, exc.field)
+        answer = error_answer(exc.status, exc.code, exc.message, exc.field)
+        if exc.retry_after is not None:
+            retry = (("Retry-After", str(exc.retry_after)), ("Cache-Control", "no-store"))
+            answer = replace(answer, headers=(*answer.headers, *retry))
+        return answer
     log.error("internal error: %s", type(exc).__name__, exc_info=exc)
     return error_answer(500, "internal_error", "internal error; the problem has been logged")
 

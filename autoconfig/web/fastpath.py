@@ -29,7 +29,7 @@ from .answers import refusal_answer
 from .clients import CACHE_HEADERS, THUNDERBIRD_PATHS, XML_CONTENT_TYPE, thunderbird_answer
 from .context import services
 from .errors import answer_for
-from .limits import AUTOCONFIG, SETUP_BUCKET, BucketFull, SetupBucket, client_key_for, count_refusal, endpoint_for
+from .limits import LOOKUP_BUCKET, SETUP_BUCKET, BucketFull, SetupBucket, client_key_for, count_refusal, endpoint_for
 from .observability import ENDPOINT_KEY, Metrics, metrics
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class ThunderbirdFastPath:
         self.app = app
         self.services: Services = services(flask_app)
         self.bucket: SetupBucket = flask_app.extensions[SETUP_BUCKET]
+        self.lookups: SetupBucket = flask_app.extensions[LOOKUP_BUCKET]
         self.metrics: Metrics = metrics(flask_app)
         self.endpoints: dict[str, str] = {
             path: endpoint for path in THUNDERBIRD_PATHS if (endpoint := endpoint_for(flask_app, "GET", path))
@@ -65,16 +66,17 @@ class ThunderbirdFastPath:
         if raw is None:
             return self.app(environ, start_response)
         environ[ENDPOINT_KEY] = endpoint  # for the request observer around us
-        if endpoint in self.bucket.endpoints:
-            try:
-                self.bucket.check(client_key_for(environ.get("REMOTE_ADDR")))
-            except BucketFull as full:
-                count_refusal(self.metrics, endpoint, path, AUTOCONFIG, full.rule, full.retry_after)
-                lang = self._language(query, environ.get("HTTP_ACCEPT_LANGUAGE"))
-                return refusal_answer(AUTOCONFIG, full.rule, full.retry_after, lang).send(start_response)
+        client = client_key_for(environ.get("REMOTE_ADDR"))
         try:
-            settings = settings_for_address(self.services.directory, raw, self.services.memo)
+            if endpoint in self.bucket.endpoints:
+                self.bucket.check(client)
+            settings = settings_for_address(self.services.directory, raw, self.services.memo,
+                                            lambda: self.lookups.check(client))
             body, etag = thunderbird_answer(self.services, settings)
+        except BucketFull as full:
+            count_refusal(self.metrics, endpoint, path, full.scope, full.rule, full.retry_after)
+            lang = self._language(query, environ.get("HTTP_ACCEPT_LANGUAGE"))
+            return refusal_answer(full.scope, full.rule, full.retry_after, lang).send(start_response)
         except Exception as exc:  # the error handlers' own policy: our errors as JSON, a bug as a 500
             return answer_for(exc).send(start_response)
         start_response("200 OK", [

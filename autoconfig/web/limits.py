@@ -5,6 +5,9 @@
   and may try a password, so both a noisy client and a guessed account are capped.
 - Client setup and the cheap lookups (autoconfig, autodiscover, mobileconfig, settings,
   DNS, advice): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
+- Lookups that must ask DNS (a domain no list names, whose MX decides): a lower
+  `dns_lookups_per_ip` bucket per client address, counted only when DNS is really asked
+  (directory.py calls the check; cached answers and served domains never count).
 
 Each view says which limit it is under, with `@limited(SETUP)` or `@limited(DIAGNOSIS)` next
 to its route; `init_app` reads those marks from the app's views, so a view keeps its limit
@@ -39,7 +42,7 @@ from ..addresses import parse_address
 from ..errors import AutoconfigError
 from ..i18n import request_language
 from .answers import refusal_answer
-from .context import services
+from .context import ADMIT_LOOKUP, services
 from .jsonbody import body_or_none
 from .observability import Metrics, metrics
 
@@ -47,9 +50,10 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "autoconfig.limiter"
 SETUP_BUCKET = "autoconfig.setup_bucket"
+LOOKUP_BUCKET = "autoconfig.lookup_bucket"
 KEY_PREFIX = "autoconfig"
 
-PER_IP, PER_ACCOUNT, AUTOCONFIG = "per_ip", "per_account", "autoconfig_per_ip"
+PER_IP, PER_ACCOUNT, AUTOCONFIG, LOOKUPS = "per_ip", "per_account", "autoconfig_per_ip", "dns_lookups_per_ip"
 # What a view declares with @limited(...): the client-setup bucket, or the diagnosis limits.
 Kind = Literal["setup", "diagnosis"]
 SETUP: Kind = "setup"
@@ -178,12 +182,13 @@ def _refused(exc: RateLimitExceeded) -> Response:
 
 
 class BucketFull(Exception):
-    """The client-setup bucket of this address is empty for now."""
+    """A bucket of this address (client setup, or DNS lookups) is empty for now."""
 
-    def __init__(self, rule: str, retry_after: int) -> None:
+    def __init__(self, rule: str, retry_after: int, scope: str = AUTOCONFIG) -> None:
         super().__init__(rule)
         self.rule = rule
         self.retry_after = retry_after
+        self.scope = scope
 
 
 class SetupBucket:
@@ -193,9 +198,10 @@ class SetupBucket:
     not answer, a per-process memory bucket stands in, as Flask-Limiter's fallback does.
     """
 
-    def __init__(self, rule: str, endpoints: frozenset[str], limiter: Limiter) -> None:
+    def __init__(self, rule: str, endpoints: frozenset[str], limiter: Limiter, scope: str = AUTOCONFIG) -> None:
         self.items: list[RateLimitItem] = parse_many(rule)
         self.endpoints = endpoints
+        self.scope = scope
         self._limiter = limiter
         self._fallback: RateLimiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
@@ -211,9 +217,9 @@ class SetupBucket:
 
     def _hit(self, strategy: RateLimiter, key: str) -> None:
         for item in self.items:
-            if not strategy.hit(item, KEY_PREFIX, AUTOCONFIG, key):
-                reset = strategy.get_window_stats(item, KEY_PREFIX, AUTOCONFIG, key).reset_time
-                raise BucketFull(str(item), max(1, math.ceil(reset - time.time())))
+            if not strategy.hit(item, KEY_PREFIX, self.scope, key):
+                reset = strategy.get_window_stats(item, KEY_PREFIX, self.scope, key).reset_time
+                raise BucketFull(str(item), max(1, math.ceil(reset - time.time())), self.scope)
 
 
 def _check_setup_bucket() -> None:
@@ -240,7 +246,13 @@ def _drop_request_hooks(app: Flask, limiter: Limiter) -> None:
 
 
 def _bucket_full(exc: BucketFull) -> Response:
-    return too_many(AUTOCONFIG, exc.rule, exc.retry_after)
+    return too_many(exc.scope, exc.rule, exc.retry_after)
+
+
+def _admit_lookup() -> None:
+    """Count a lookup that must ask DNS against the requesting address (BucketFull when over)."""
+    bucket: SetupBucket = current_app.extensions[LOOKUP_BUCKET]
+    bucket.check(client_key())
 
 
 def count_refusal(m: Metrics, endpoint: str, path: str, scope: str, rule: str, retry_after: int) -> None:
@@ -293,5 +305,7 @@ def init_app(app: Flask) -> None:
             ),
         )
     app.extensions[SETUP_BUCKET] = SetupBucket(options.autoconfig_per_ip, declared(app, SETUP), limiter)
+    app.extensions[LOOKUP_BUCKET] = SetupBucket(options.dns_lookups_per_ip, frozenset(), limiter, LOOKUPS)
+    app.extensions[ADMIT_LOOKUP] = _admit_lookup
     app.register_error_handler(BucketFull, _bucket_full)
     app.before_request(_check_setup_bucket)

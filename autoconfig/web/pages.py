@@ -8,6 +8,7 @@ diagnostics API and shows each check as it streams in.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from flask_babel import lazy_gettext
 from marshmallow import ValidationError
 
 from ..advice import CONNECTIVITY, recommend
+from ..directory import DnsUnavailable
 from ..errors import InvalidAddress, UnknownDomain
 from ..i18n import current_language
 from ..messages import words
@@ -87,6 +89,9 @@ def _lookup(email: str) -> tuple[Settings | None, str | None, int]:
         return None, _("This is not a valid e-mail address. Write it like name@example.com."), 400
     except UnknownDomain:
         return None, _("We do not host mail for this domain. Check the part after the @."), 404
+    except DnsUnavailable:  # a page for a person, not the API's JSON 503
+        return None, _("We cannot tell right now whether we host mail for this domain: its DNS did not "
+                       "answer. Please try again in a minute."), 503
 
 
 def _advice(
@@ -122,10 +127,14 @@ def check_without_script() -> tuple[str, int]:
 
 @bp.errorhandler(BucketFull)
 def busy(exc: BucketFull) -> Response:
-    """The client-setup limit, refused as a page: a person reads it, in their language."""
-    record_refusal(AUTOCONFIG, exc.rule, exc.retry_after)
+    """A limit (client setup, or DNS lookups), refused as a page: a person reads it, in their language."""
+    record_refusal(exc.scope, exc.rule, exc.retry_after)
     text = words(RATE_LIMITED, current_language(), {"retry_after": exc.retry_after})
-    settings, _error, _status = _lookup(request.args.get("email", "").strip())  # a reseller's own links
+    # A reseller's own links, when the address needs no DNS lookup (that limit is what refused).
+    settings = None
+    if exc.scope == AUTOCONFIG:
+        with contextlib.suppress(BucketFull):
+            settings, _error, _status = _lookup(request.args.get("email", "").strip())
     html = render_template("busy.html", message=text.message, remedy=text.remedy, **_frame(settings, ""))
     response = Response(html, status=429, mimetype="text/html")
     response.headers["Retry-After"] = str(exc.retry_after)

@@ -84,6 +84,8 @@ FIGURES = (
            r"ratio whole / slowest part, loopback \([^)]*\): ([\d.]+)", target="≤ 1.25"),
     Figure("diagnosis: whole / slowest part alone, 30 ms round trip", "bench_diagnose",
            r"ratio whole / slowest part, 30 ms round trip \([^)]*\): ([\d.]+)", target="≤ 1.25"),
+    Figure("served autoconfig p99 under a flood of made-up domains on a silent resolver", "bench_dns_flood",
+           r"^served autoconfig under the flood p99\s+([\d.]+) ms", "ms", target="< 50 ms"),
     Figure("memory per worker (RSS, after warm-up)", "memory", r"^worker RSS median\s+([\d.]+) MiB", "MiB"),
     Figure("memory per worker (PSS, after warm-up)", "memory", r"^worker PSS median\s+([\d.]+) MiB", "MiB"),
 )

@@ -207,6 +207,8 @@ def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str |
         click.echo(f"\n{zone_title}:")
         for line in health.zone_lines:
             click.echo(line)
+    if health.resolver_down:
+        sys.exit(2)  # the domain cannot be checked at all: our own resolver is silent
     if health.status is Status.ERROR:
         sys.exit(1)
 

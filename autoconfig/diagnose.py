@@ -19,6 +19,7 @@ from .messages import words
 from .model import ClientAddress, Config, Protocol, Secret, Settings, Status
 from .probes import DnsJob, ExtraJob, Run, Toolkit, plan
 from .probes.base import CheckResult, Deadline, Kind
+from .probes.dns import blame_resolver
 from .probes.folders import FoldersDetails
 from .probes.mailbox import MailboxDetails
 from .probes.quota import QuotaDetails
@@ -158,7 +159,7 @@ class Diagnosis:
     def report(self, lang: str | None = None) -> Report:
         """The report in the request's language, or in `lang` (the stored copies)."""
         lang = lang or self.lang
-        checks = tuple(describe(c, lang) for c in self._run.results())
+        checks = tuple(describe(c, lang) for c in blame_resolver(self._run.results()))
         ended = self._finished if self._finished is not None else time.monotonic()
         return Report(
             email=self.settings.email,

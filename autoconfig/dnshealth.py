@@ -24,6 +24,8 @@ Severities, and why:
   (clients then try `/.well-known/caldav` on the SRV target).
 - A lookup that failed (timeout, SERVFAIL, refused) is `dns.lookup_failed`, never
   "missing": an `error` for MX, a `warning` for the optional records.
+- When no lookup got any answer, not even our own service name's, our resolver is down:
+  one `dns.resolver_down` check (a fault of this service) instead of one failure per record.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ KIND_SRV = "srv"
 KIND_AUTOCONFIG = "autoconfig"
 KIND_AUTODISCOVER = "autodiscover"
 KIND_DAV = "dav"
+KIND_RESOLVER = "resolver"
 
 # Every code a DnsHealth may carry; messages.CATALOGUE has words for each.
 CODES: tuple[str, ...] = (
@@ -109,6 +112,20 @@ class Lookup:
     def failed(self) -> bool:
         return self.outcome is Outcome.FAILED
 
+    @property
+    def unanswered(self) -> bool:
+        """Failed without any answer from the resolver (a timeout, an I/O error): an rcode
+        such as SERVFAIL or REFUSED is an answer, so the resolver itself works."""
+        return self.failed and not all(_is_rcode(part) for part in self.reason.split(", "))
+
+
+def _is_rcode(text: str) -> bool:
+    try:
+        dns.rcode.from_text(text)
+    except dns.rcode.UnknownRcode:
+        return False
+    return True
+
 
 @dataclass(frozen=True)
 class RecordCheck:
@@ -130,6 +147,7 @@ class DnsHealth:
     domain: str
     checks: tuple[RecordCheck, ...]
     zone_lines: tuple[str, ...]
+    resolver_down: bool = False  # our own resolver answered nothing, not even for our own name
 
     @property
     def status(self) -> Status:
@@ -399,6 +417,23 @@ def judge_autodiscover_srv(
 # -- the whole check -----------------------------------------------------------------
 
 
+def resolver_down(lookups: Iterable[Lookup], own_name: str | None) -> bool:
+    """Pure: our resolver does not answer when no lookup got any answer at all, including
+    the lookup of our own service name (`own_name`): a customer's broken DNS makes a
+    working resolver answer SERVFAIL for that domain, never silence for ours too."""
+    done = list(lookups)
+    if not done or not all(lk.unanswered for lk in done):
+        return False
+    return own_name is None or any(lk.name == own_name for lk in done)
+
+
+def _resolver_check(domain: str, resolver: dns.resolver.Resolver) -> RecordCheck:
+    """The one root cause that replaces every failed lookup when our resolver is down."""
+    servers = ", ".join(str(n) for n in resolver.nameservers)
+    return RecordCheck(KIND_RESOLVER, domain, "*", (), (), Status.ERROR, "dns.resolver_down",
+                       _params(nameservers=servers))
+
+
 def check_dns(
     provider: Provider,
     domain: str,
@@ -426,6 +461,9 @@ def check_dns(
     dav_names = {t: f"{zone.DAV_SRV[t]}.{domain}" for t in dav_types}
     queries += [(name, rtype) for name in dav_names.values() for rtype in ("SRV", "TXT")]
     found = fetch(resolver, queries, lifetime)
+    if resolver_down(found.values(), service.host if not service.is_ip else None):
+        return DnsHealth(domain=domain, checks=(_resolver_check(domain, resolver),),
+                         zone_lines=zone.lines(provider, domain, public_url), resolver_down=True)
 
     service_addresses: set[str] | None = {str(ipaddress.ip_address(service.host))} if service.is_ip else None
     if not service.is_ip:

@@ -438,18 +438,32 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
         ),
     },
     # Diagnostics: connection, TLS, login, folders, quota, POP3 and SMTP checks (autoconfig/probes/)
+    "dns.resolver_down": {
+        "it": Text(
+            "Il nostro server DNS (il resolver di questo servizio) non risponde: nessun nome si è potuto "
+            "cercare, nemmeno i nostri. Non è un problema del dominio del cliente né dei suoi server DNS.",
+            "È un guasto del servizio, non del cliente: l'amministratore controlli il resolver indicato in "
+            "[dns] nameservers (o in /etc/resolv.conf) e la rete verso di esso, poi ripeta la verifica.",
+        ),
+        "en": Text(
+            "Our DNS resolver (this service's own) does not answer: no name could be looked up, not even "
+            "ours. It is not a problem of the customer's domain or its DNS servers.",
+            "A fault of this service, not the customer's: an administrator checks the resolver set in "
+            "[dns] nameservers (or /etc/resolv.conf) and the network to it, then runs the check again.",
+        ),
+    },
     "net.ok": {
         "it": Text("Connessione riuscita a {host} porta {port} ({ip}, {family}) in {ms} ms."),
         "en": Text("Connected to {host} port {port} ({ip}, {family}) in {ms} ms."),
     },
     "net.resolve_failed": {
         "it": Text(
-            "Il nome {host} non si risolve in un indirizzo IP ({reason}).",
+            "Il nome {host} non si risolve in un indirizzo IP.",
             "Controlla che il nome del server sia scritto giusto e che il suo record DNS (A/AAAA) esista; "
             "se il nome usa il dominio del cliente, il record va creato nella sua zona DNS.",
         ),
         "en": Text(
-            "The name {host} does not resolve to an IP address ({reason}).",
+            "The name {host} does not resolve to an IP address.",
             "Check the server name is spelled right and its DNS record (A/AAAA) exists; if the name "
             "uses the customer's domain, the record must be created in that domain's DNS zone.",
         ),
@@ -1037,6 +1051,10 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Login not tried: the server is slowing logins down (see {blocked_by}); another try would slow "
             "them down further."
         ),
+    },
+    "skip.resolver_down": {
+        "it": Text("Non verificato: il nostro server DNS non risponde (vedi {blocked_by})."),
+        "en": Text("Not checked: our DNS resolver does not answer (see {blocked_by})."),
     },
     "skip.budget": {
         "it": Text(

@@ -194,16 +194,26 @@ def test_a_silent_nameserver_fails_every_lookup_within_one_timeout(
 ) -> None:
     # Given a nameserver that swallows every query, and a 0.5 s DNS timeout
     config = hoster_config(tmp_path, [silent.nameserver], timeout_s=0.5)
-    # When we check a domain (ten checks from fourteen lookups)
+    # When we check a domain (ten checks from fourteen lookups, our own name among them)
     started = time.monotonic()
     result = health(config, "customer.test")
     elapsed = time.monotonic() - started
-    # Then every check says the lookup timed out, none claims a record is missing,
+    # Then it is one root cause, our resolver, and no record is claimed missing or failed;
     # and the lookups ran side by side: the whole check took about one timeout
-    assert len(result.checks) == 10
-    assert {(c.code, c.params["reason"]) for c in result.checks} == {("dns.lookup_failed", "timeout")}
-    assert by_name(result, "customer.test").status is Status.ERROR
+    assert result.resolver_down
+    assert [(c.code, c.status) for c in result.checks] == [("dns.resolver_down", Status.ERROR)]
+    assert silent.nameserver.split(":")[0] in str(result.checks[0].params["nameservers"])
+    assert result.zone_lines  # what to publish does not depend on DNS answering
     assert elapsed < 2.5, elapsed
+
+
+def test_a_customer_domain_whose_dns_fails_is_not_our_resolver(config: Config, dns_server: KnotServer) -> None:
+    # Given a domain nobody serves (Knot answers REFUSED for it) while our own name resolves
+    customer_zone(dns_server, "@ MX 10 mx1.example.test.")
+    result = health(config, "nobody-serves-this.test")
+    # Then the failures are the customer's records, not our resolver
+    assert not result.resolver_down
+    assert "dns.resolver_down" not in {c.code for c in result.checks}
 
 
 def test_a_budget_caps_the_resolver_lifetime(tmp_path: Path, silent: SilentNameserver) -> None:

@@ -159,7 +159,7 @@ def test_checks_group_into_problems_by_root_cause(name: str) -> None:
 
 def test_a_broken_name_is_one_problem_with_one_remedy_in_customer_words() -> None:
     (problem,) = group(broken_name_report())
-    assert problem.messages == ("The name mail.example.com does not resolve to an IP address (no such name).",)
+    assert problem.messages == ("The name mail.example.com does not resolve to an IP address.",)
     assert problem.remedy is not None and "DNS record (A/AAAA)" in problem.remedy
     assert problem.protocols == (Protocol.IMAP, Protocol.POP3, Protocol.SMTP)
     assert set(problem.checks) == {"imap-993-tcp", "pop3-995-tcp", "smtp-587-tcp"}

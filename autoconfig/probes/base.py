@@ -227,6 +227,14 @@ _PROTOCOL_ERRORS = (
     UnexpectedReply,
 )
 _MAX_REPLY = 120
+# Why a host name did not resolve (net.resolve_failed's `reason`, for staff).
+RESOLVE_TIMEOUT = "timeout"
+RESOLVE_NXDOMAIN = "nxdomain"
+RESOLVE_NO_ADDRESS = "no_address"
+RESOLVE_NO_SERVER = "no_server_answered"  # SERVFAIL, REFUSED or I/O errors from every server
+RESOLVE_DNS_ERROR = "dns_error"
+# Reasons that, when our own resolver is down, are that resolver's silence.
+RESOLVE_UNANSWERED = frozenset({RESOLVE_TIMEOUT, RESOLVE_NO_SERVER})
 
 
 # Control characters (C0, DEL, C1), format characters (bidirectional overrides and
@@ -290,18 +298,19 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
             return Failure("diag.cut_short", Status.ERROR, where)
         if isinstance(item, (socket.timeout, TimeoutError, dns.exception.Timeout)):
             return Failure("net.timeout" if step is not Step.RESOLVE else "net.resolve_failed",
-                           Status.ERROR, params(step=str(step), reason="timeout"))
+                           Status.ERROR, params(step=str(step), reason=RESOLVE_TIMEOUT))
     for item in chain:
         if isinstance(item, ssl.SSLError) and (step in _TLS_STEPS or isinstance(item, ssl.SSLCertVerificationError)):
             return _tls_failure(item)
+        # `reason` is a token for staff (the words never show it): why the name did not resolve.
         if isinstance(item, dns.resolver.NXDOMAIN):
-            return Failure("net.resolve_failed", Status.ERROR, params(reason="the name does not exist"))
+            return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_NXDOMAIN))
         if isinstance(item, dns.resolver.NoAnswer):
-            return Failure("net.resolve_failed", Status.ERROR, params(reason="no address records"))
+            return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_NO_ADDRESS))
         if isinstance(item, dns.resolver.NoNameservers):
-            return Failure("net.resolve_failed", Status.ERROR, params(reason="the DNS servers failed to answer"))
+            return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_NO_SERVER))
         if isinstance(item, dns.exception.DNSException):
-            return Failure("net.resolve_failed", Status.ERROR, params(reason=type(item).__name__))
+            return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_DNS_ERROR))
         if isinstance(item, ConnectionRefusedError):
             return Failure("net.refused", Status.ERROR, where)
         if isinstance(item, imaplib.IMAP4.abort) and step is Step.GREETING and "EOF" not in str(item):

@@ -3,13 +3,14 @@ probe only turns each of its verdicts into a check of kind `dns` of the report."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import dns.resolver
 
 from ..dnshealth import KIND_SRV, RecordCheck, check_dns
-from ..model import Provider
-from .base import CheckResult, Details, Kind, Timer, params
+from ..model import Provider, Status
+from .base import RESOLVE_UNANSWERED, CheckResult, Details, Kind, Timer, params
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,28 @@ def run(
             )
         )
     return tuple(results)
+
+
+RESOLVER_CHECK = "dns-resolver"
+# Discovery rows that a silent resolver alone explains (every client's lookup timed out).
+_DISCOVERY_SILENCED = frozenset({"discovery.timeout", "discovery.unreachable"})
+
+
+def _silenced(result: CheckResult) -> bool:
+    if result.code == "net.resolve_failed":
+        return result.params.get("reason") in RESOLVE_UNANSWERED
+    return result.code in _DISCOVERY_SILENCED
+
+
+def blame_resolver(results: Sequence[CheckResult]) -> tuple[CheckResult, ...]:
+    """Pure: when the DNS check found our own resolver down, every host name that did not
+    resolve for want of an answer is that one root cause, not a fault of its own: skipped,
+    naming the resolver check (the checks after it already name this one)."""
+    if not any(r.code == "dns.resolver_down" for r in results):
+        return tuple(results)
+    return tuple(
+        replace(r, status=Status.SKIPPED, code="skip.resolver_down",
+                params=params(**{**r.params, "blocked_by": RESOLVER_CHECK}))
+        if _silenced(r) else r
+        for r in results
+    )

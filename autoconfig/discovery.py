@@ -40,7 +40,7 @@ from . import dnshealth
 from .formats import readers, zone
 from .formats.autodiscover import NS_OUTLOOK, NS_REQUEST, POX_PATH
 from .formats.readers import Identity, ReadConfig, Rejected
-from .model import Config, DiagnosticsOptions, Provider, Settings, Status
+from .model import Config, DavType, DiagnosticsOptions, Provider, Settings, Status
 from .probes.base import Attempt, CheckResult, Deadline, Details, Kind
 from .probes.web import Fetched, WebToolkit, fetch
 from .signing import ProfileSigner, chain_trusted, load_signers, trust_roots
@@ -79,6 +79,7 @@ class Client(StrEnum):
     OUTLOOK = "outlook"
     SRV = "srv"
     APPLE = "apple"
+    THUNDERBIRD_DAV = "thunderbird-dav"  # its address book and calendar dialogs (RFC 6764), when we offer DAV
 
 
 CLIENTS = tuple(Client)
@@ -287,10 +288,23 @@ class Discoverer:
         found = dnshealth.fetch(self.web.resolver, names, max(lifetime, 0.01))
         return tuple(Outcome(f"dns:{n}/SRV", None, _ms(started), dns=found[(n, "SRV")]) for n, _t in names)
 
+    def _dav(self, domain: str, dav_type: DavType, attempt: Attempt) -> tuple[Outcome, ...]:
+        """Thunderbird's CardDAV/CalDAV set-up given the domain: the SRV record and its `path=` TXT
+        (CardDAVUtils.detectAddressBooks), and `https://<domain>/.well-known/…` when there is no SRV."""
+        name = f"{zone.DAV_SRV[dav_type]}.{domain}"
+        started = time.monotonic()
+        lifetime = min(attempt.deadline.timeout(self.options.connect_timeout_s), float(self.web.resolver.lifetime))
+        found = dnshealth.fetch(self.web.resolver, [(name, "SRV"), (name, "TXT")], max(lifetime, 0.01))
+        ms = _ms(started)
+        well_known = self._get(f"https://{domain}/.well-known/{dav_type.value}", attempt, follow=False)
+        return (Outcome(f"dns:{name}/SRV", None, ms, dns=found[(name, "SRV")]),
+                Outcome(f"dns:{name}/TXT", None, ms, dns=found[(name, "TXT")]), well_known)
+
     def _single(self, url: str) -> Callable[[Attempt], tuple[Outcome, ...]]:
         return lambda attempt: (self._get(url, attempt),)
 
-    def jobs(self, domain: str, address: str) -> dict[str, Callable[[Attempt], tuple[Outcome, ...]]]:
+    def jobs(self, domain: str, address: str,
+             dav: tuple[DavType, ...] = ()) -> dict[str, Callable[[Attempt], tuple[Outcome, ...]]]:
         isp = isp_urls(domain, address)
         android = isp_urls(domain, None)[0]
         pox = (f"https://autodiscover.{domain}{POX_PATH}", f"https://{domain}{POX_PATH}")
@@ -304,12 +318,14 @@ class Discoverer:
         jobs["pox_http"] = lambda a: self._autodiscover_http(domain, address, a)
         jobs["pox_srv"] = lambda a: self._autodiscover_srv(domain, address, a)
         jobs["srv"] = lambda a: self._srv(domain, a)
+        for dav_type in dav:
+            jobs[f"dav-{dav_type.value}"] = lambda a, t=dav_type: self._dav(domain, t, a)  # type: ignore[misc]
         return jobs
 
-    def lookups(self, domain: str, deadline: Deadline) -> Lookups:
+    def lookups(self, domain: str, deadline: Deadline, dav: tuple[DavType, ...] = ()) -> Lookups:
         """Every lookup at once; those not done by the deadline are cut (their sockets closed)."""
         address = f"{PROBE_LOCAL}@{domain}"
-        jobs = self.jobs(domain, address)
+        jobs = self.jobs(domain, address, dav)
         attempts = {name: Attempt(deadline, self.options.connect_timeout_s) for name in jobs}
         pool = concurrent.futures.ThreadPoolExecutor(len(jobs), thread_name_prefix="discovery")
         try:
@@ -327,7 +343,7 @@ class Discoverer:
         budget = budget_s if budget_s is not None else self.options.budget_s
         started = time.monotonic()
         deadline = deadline or Deadline(budget - min(ASSEMBLY_S, budget * 0.05))
-        found = self.lookups(settings.domain, deadline)
+        found = self.lookups(settings.domain, deadline, tuple(dict.fromkeys(d.type for d in settings.dav)))
         clients = judge(settings, found, self.apple(settings, found.address), self.public_url)
         return Discovery(settings.domain, settings.domain_unicode, settings.provider.id, clients,
                          certificate_names(settings.domain), _ms(started))
@@ -600,6 +616,88 @@ def judge_srv(found: Lookups, settings: Settings, provider: Provider, service: s
     return Verdict(Client.SRV, False, None, None, Status.WARNING, code, _params(**params, service=service), steps)
 
 
+def _dav_context_url(settings: Settings, dav_type: DavType) -> str:
+    first = zone.dav_services(settings.provider, dav_type)[0]
+    parts = urlsplit(first.url)
+    return f"https://{parts.netloc}{zone.context_path(first.url, settings.domain)}"
+
+
+def _judge_dav_type(found: Lookups, settings: Settings, dav_type: DavType) -> list[Judged]:
+    """One DAV type as Thunderbird looks for it: SRV (+ `path=` TXT), else the domain's well-known URL."""
+    name = f"{zone.DAV_SRV[dav_type]}.{settings.domain}"
+    srv_url, txt_url = f"dns:{name}/SRV", f"dns:{name}/TXT"
+    well_known_url = f"https://{settings.domain}/.well-known/{dav_type.value}"
+    outcomes = {o.url: o for o in found.results.get(f"dav-{dav_type.value}") or ()}
+    srv, txt, well_known = outcomes.get(srv_url), outcomes.get(txt_url), outcomes.get(well_known_url)
+    if srv is None or srv.dns is None or txt is None or txt.dns is None:
+        return [_missing(srv_url)]
+    expected = _dav_context_url(settings, dav_type)
+    provider = settings.provider
+    check = dnshealth.judge_srv(zone.DAV_SRV[dav_type], zone.dav_srv_records(provider, settings.domain, dav_type),
+                                srv.dns, kind=dnshealth.KIND_DAV)
+    found_text = ", ".join(check.found) or "—"
+    if check.code == "dns.dav_srv_ok":
+        path = dnshealth.judge_dav_path(zone.dav_path_records(provider, settings.domain, dav_type), txt.dns)
+        srv_step = _dns_step(srv, "discovery.ok", Status.OK, found_text)
+        srv_step = Judged(replace(srv_step.step, params=_params(**srv_step.step.params, via=expected)), via=expected)
+        if path.code == "dns.dav_path_ok":
+            return [srv_step, _dns_step(txt, "discovery.ok", Status.OK, ", ".join(path.found))]
+        # without the right path Thunderbird asks the DAV server's own /.well-known: not ours to check
+        txt_judged = _dns_step(txt, "discovery.srv_missing", Status.WARNING, ", ".join(path.found) or "no path= record")
+        txt_params = _params(**txt_judged.step.params, expected=", ".join(path.expected))
+        return [srv_step, Judged(replace(txt_judged.step, params=txt_params))]
+    if check.code == "dns.dav_srv_mismatch":
+        wrong = _dns_step(srv, "discovery.settings_mismatch", Status.ERROR, found_text)
+        return [Judged(replace(wrong.step, params=_params(**wrong.step.params, found=found_text,
+                                                          expected=", ".join(check.expected))))]
+    judged = [_dns_failure(srv) if srv.dns.failed else _dns_step(srv, "discovery.not_found", Status.WARNING,
+                                                                   "no such record")]
+    if well_known is None or well_known.fetched is None:
+        return [*judged, _missing(well_known_url)]
+    fetched = well_known.fetched
+    base = _params(url=well_known_url, name=settings.domain)
+    data = StepData(fetched.reason, _hops(fetched), fetched.tls)
+    if fetched.outcome == "redirect" and (fetched.location or "").rstrip("/") == expected.rstrip("/"):
+        ok = Step(well_known_url, Status.OK, "discovery.ok", _params(**base, via=expected), well_known.duration_ms,
+                  data)
+        return [*judged, Judged(ok, via=expected)]
+    if fetched.outcome == "redirect":
+        params = _params(**base, found=fetched.location, expected=expected)
+        return [*judged, Judged(Step(well_known_url, Status.ERROR, "discovery.settings_mismatch", params,
+                                     well_known.duration_ms, data))]
+    code = _OUTCOME_CODES.get(fetched.outcome, "discovery.not_found") if not fetched.ok else "discovery.not_found"
+    reason = fetched.reason or "no redirect to the calendar or contacts server"
+    return [*judged, Judged(Step(well_known_url, Status.WARNING, code, _params(**base, reason=reason),
+                                 well_known.duration_ms, data))]
+
+
+def judge_thunderbird_dav(found: Lookups, settings: Settings, service: str) -> Verdict:
+    """Found when every DAV type we offer is found; optional, so missing is a warning (typed by hand it works)."""
+    steps: list[Step] = []
+    vias: list[str] = []
+    worst = Status.OK
+    for dav_type in dict.fromkeys(d.type for d in settings.dav):
+        judged = _judge_dav_type(found, settings, dav_type)
+        steps.extend(j.step for j in judged)
+        via = next((j.via for j in judged if j.via), None)
+        if via is None:
+            worst = Status.worst((worst, Status.WARNING))
+        else:
+            vias.append(via)
+    mismatch = next((s for s in steps if s.code == "discovery.settings_mismatch"), None)
+    if mismatch is not None:
+        return Verdict(Client.THUNDERBIRD_DAV, False, None, False, Status.ERROR, mismatch.code,
+                       _params(**mismatch.params, service=service), tuple(steps))
+    if worst is Status.OK:
+        # found; only a missing or wrong `path=` record leaves Thunderbird to the DAV server's own /.well-known
+        status = Status.WARNING if any(s.code == "discovery.srv_missing" for s in steps) else Status.OK
+        params = _params(url=steps[0].url, name=settings.domain, via=", ".join(vias), service=service)
+        return Verdict(Client.THUNDERBIRD_DAV, True, vias[0], True, status, "discovery.ok", params, tuple(steps))
+    telling = next((s for s in steps if s.status is not Status.OK), steps[0])
+    return Verdict(Client.THUNDERBIRD_DAV, False, None, None, Status.WARNING, telling.code,
+                   _params(**telling.params, service=service), tuple(steps))
+
+
 def judge_apple(apple: AppleFacts) -> Verdict:
     params = _params(url=apple.url, name=_host(apple.url), via=apple.url, reason=apple.reason or None)
     if not apple.signed:
@@ -621,6 +719,7 @@ def judge(settings: Settings, found: Lookups, apple: AppleFacts, public_url: str
         judge_outlook(found, settings, who, service),
         judge_srv(found, settings, settings.provider, service),
         judge_apple(apple),
+        *((judge_thunderbird_dav(found, settings, service),) if settings.dav else ()),
     )
 
 

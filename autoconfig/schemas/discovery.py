@@ -22,6 +22,8 @@ CLIENT_NAMES: dict[Client, dict[str, str]] = {
     Client.SRV: {"it": "Programmi che leggono i record SRV (KMail, Evolution…)",
                  "en": "Programs that read SRV records (KMail, Evolution…)"},
     Client.APPLE: {"it": "Apple Mail (iPhone, iPad, Mac)", "en": "Apple Mail (iPhone, iPad, Mac)"},
+    Client.THUNDERBIRD_DAV: {"it": "Thunderbird: rubrica e calendario (CardDAV, CalDAV)",
+                             "en": "Thunderbird: address book and calendar (CardDAV, CalDAV)"},
 }
 
 
@@ -38,7 +40,9 @@ class StepSchema(Schema):
 
 
 class ClientSchema(Schema):
-    client = fields.String(metadata={"description": "thunderbird, thunderbird-android, outlook, srv or apple"})
+    client = fields.String(
+        metadata={"description": "thunderbird, thunderbird-android, outlook, srv, apple; thunderbird-dav with DAV"}
+    )
     name = fields.String(metadata={"description": "the client's name for people"})
     automatic = fields.Boolean(metadata={"description": "whether it finds settings by itself"})
     via = fields.String(allow_none=True, metadata={"description": "where it finds them"})
@@ -75,7 +79,8 @@ def _step(step: Step, lang: str) -> dict[str, Any]:
 def explain_client(verdict: Verdict, lang: str) -> dict[str, Any]:
     text = words(verdict.code, lang, verdict.params)
     return {
-        "client": verdict.client.value, "name": CLIENT_NAMES[verdict.client][lang],
+        "client": verdict.client.value,
+        "name": CLIENT_NAMES[verdict.client].get(lang) or CLIENT_NAMES[verdict.client]["en"],
         "automatic": verdict.automatic, "via": verdict.via, "settings_match": verdict.settings_match,
         "status": verdict.status, "code": verdict.code, "message": text.message, "remedy": text.remedy,
         "steps": [_step(s, lang) for s in verdict.steps],

@@ -29,7 +29,8 @@ from .model import (
     ServiceOptions,
     WatchOptions,
 )
-from .schemas.config import ConfigFileSchema, flatten_errors
+from .schemas.config import ConfigFileSchema
+from .schemas.loading import flatten_errors
 from .signing import check_signing_material
 
 ENV_VAR = "AUTOCONFIG_CONFIG"

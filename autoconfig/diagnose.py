@@ -14,6 +14,7 @@ import dns.resolver
 from .advice import Answers, Facts, recommend
 from .directory import Directory
 from .discovery import Discoverer, as_checks
+from .languages import choose_language
 from .lookup import resolve, settings_for_address
 from .messages import words
 from .model import ClientAddress, Config, Protocol, Secret, Settings, Status
@@ -105,7 +106,7 @@ class Diagnostician:
         self.discoverer = discoverer or Discoverer.build(config, resolver)
 
     def language(self, requested: str | None) -> str:
-        return requested if requested in self.config.service.languages else self.config.service.default_language
+        return choose_language(requested, None, self.config.service.languages)
 
     def start(self, request: DiagnosisRequest) -> Diagnosis:
         """Resolve the address (InvalidAddress, UnknownDomain: 4xx before anything runs)."""

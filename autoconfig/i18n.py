@@ -7,31 +7,15 @@ for outcome and advice codes come from `messages.CATALOGUE` instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, get_locale, get_translations
-from werkzeug.datastructures import LanguageAccept
 
 from . import texts
-from .errors import InvalidInput
+from .languages import choose_language
 
 TRANSLATIONS = texts.TRANSLATIONS
 DOMAIN = texts.DOMAIN
-
-
-def choose_language(requested: str | None, accepted: LanguageAccept | None, languages: Sequence[str]) -> str:
-    """An explicit choice if we speak it, else the browser's best match, else the default."""
-    if requested:
-        wanted = requested.strip().lower()
-        if wanted in languages:
-            return wanted
-    if accepted is not None:
-        match = accepted.best_match(languages)
-        if match:
-            return match
-    return languages[0]
 
 
 def _languages() -> tuple[str, ...]:
@@ -42,19 +26,15 @@ def request_language(requested: str | None = None) -> str:
     """The language for this request: `requested` (e.g. a JSON body's "lang"), then ?lang=,
     then Accept-Language, then the configured default."""
     languages = _languages()
-    if requested and requested in languages:
-        return requested
-    return choose_language(request.args.get("lang"), request.accept_languages, languages)
+    explicit = requested if requested in languages else request.args.get("lang")
+    return choose_language(explicit, request.accept_languages, languages)
 
 
 def check_language(value: str | None, field: str = "lang") -> str | None:
     """An explicitly asked language must be one the configuration speaks (a 400 otherwise)."""
     if value is None or value == "":
         return None
-    languages = _languages()
-    if value not in languages:
-        raise InvalidInput(f"{field} must be one of: {', '.join(languages)}", field=field)
-    return value
+    return choose_language(value, None, _languages(), strict=True, field=field)
 
 
 def current_language() -> str:

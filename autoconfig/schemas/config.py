@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from ..addresses import normalize_domain
 from ..errors import InvalidDomain
+from ..messages import LANGUAGES
 from ..model import (
     PLACEHOLDER_ADDRESS,
     PLACEHOLDER_DOMAIN,
@@ -23,7 +24,6 @@ from ..model import (
 from ..texts import available_languages
 
 PLACEHOLDERS = (PLACEHOLDER_ADDRESS, PLACEHOLDER_LOCALPART, PLACEHOLDER_DOMAIN)
-LANGUAGES = ("it", "en")
 _PLACEHOLDER = re.compile(r"%[A-Za-z]*%?")
 _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -344,29 +344,3 @@ class ConfigFileSchema(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValidationError(f"provider ids must be unique: {', '.join(dupes)}", "provider")
-
-
-def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
-    """Turn marshmallow's nested error dict into lines like `provider[0].server[2].port: …`."""
-    lines: list[str] = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if key == "_schema":
-                path = prefix
-            elif isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            lines.extend(flatten_errors(value, path))
-    elif isinstance(messages, list):
-        for item in messages:
-            if isinstance(item, (dict, list)):
-                lines.extend(flatten_errors(item, prefix))
-            else:
-                text = str(item)
-                text = "unknown key" if text == "Unknown field." else text
-                text = "is required" if text == "Missing data for required field." else text
-                lines.append(f"{prefix or '(top)'}: {text[0].lower() + text[1:] if text else text}")
-    else:
-        lines.append(f"{prefix or '(top)'}: {messages}")
-    return lines

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..errors import InvalidInput
 from ..formats import mobileconfig
+from ..languages import choose_language
 from ..model import Protocol, ServiceOptions, Settings
 from ..signing import ProfileSigner, load_signers
 from .context import services, settings_for
@@ -40,13 +41,8 @@ def _protocol(value: str | None) -> Protocol | None:
         raise InvalidInput("protocol must be imap or pop3", field="protocol") from None
 
 
-def _lang(value: str | None) -> str | None:
-    languages = services().config.service.languages
-    if not value:
-        return None
-    if value not in languages:
-        raise InvalidInput(f"lang must be one of: {', '.join(languages)}", field="lang")
-    return value
+def _lang(value: str | None) -> str:
+    return choose_language(value, None, services().config.service.languages, strict=True)
 
 
 def profile_bytes(

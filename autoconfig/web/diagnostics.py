@@ -14,14 +14,13 @@ import threading
 from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
-from marshmallow import ValidationError
 
 from ..diagnose import Diagnosis, Diagnostician, Report
 from ..errors import InvalidAddress, InvalidInput
 from ..i18n import check_language
 from ..model import ClientAddress
-from ..schemas.config import flatten_errors
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
+from ..schemas.loading import load
 from .context import services
 from .limits import DIAGNOSIS, limited
 from .observability import Metrics, metrics
@@ -63,12 +62,7 @@ def _start() -> Diagnosis:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput('the body must be a JSON object, like {"email": "name@example.com"}')
-    try:
-        wanted = DiagnosisRequestSchema().load(body)
-    except ValidationError as exc:  # its messages never repeat the values sent
-        first = flatten_errors(exc.messages)[0]
-        field = first.split(":", 1)[0].split("[", 1)[0].split(".", 1)[0]
-        raise InvalidInput(first, field=field) from None
+    wanted = load(DiagnosisRequestSchema(), body)
     check_language(wanted.lang)
     try:
         return diagnostician().start(dataclasses.replace(wanted, client=client_address()))

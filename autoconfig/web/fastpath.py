@@ -23,7 +23,7 @@ from flask import Flask
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, quote_etag
 
-from ..i18n import choose_language
+from ..languages import choose_language
 from ..lookup import settings_for_address
 from .answers import refusal_answer
 from .clients import CACHE_HEADERS, THUNDERBIRD_PATHS, XML_CONTENT_TYPE, thunderbird_answer

@@ -16,7 +16,6 @@ from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from marshmallow import ValidationError
 
 from ..advice import CONNECTIVITY, recommend
 from ..directory import DnsUnavailable
@@ -26,6 +25,7 @@ from ..messages import words
 from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..recommendation import Recommendation, explain
 from ..schemas.advice import AnswersSchema
+from ..schemas.loading import InvalidBody, load
 from .answers import RATE_LIMITED
 from .context import services, settings_for
 from .limits import AUTOCONFIG, SETUP, BucketFull, limited, record_refusal
@@ -103,10 +103,10 @@ def _advice(
         return None, given, {}
     present = {name: value for name, value in given.items() if value}
     try:
-        answers = AnswersSchema().load(present)
-    except ValidationError as exc:
-        fields = exc.messages if isinstance(exc.messages, dict) else {}
-        return None, given, {name: _("Please check this answer.") for name in fields}
+        answers = load(AnswersSchema(), present)
+    except InvalidBody as exc:
+        wrong = {problem.field for problem in exc.problems}
+        return None, given, {name: _("Please check this answer.") for name in wrong if name}
     faq_url = services().config.service.help_for(settings.provider if settings else None).faq_url
     return explain(recommend(answers), lang, faq_url), given, {}
 

@@ -14,7 +14,9 @@ import click
 
 from .config import config_path_from_env, load_config
 from .errors import AutoconfigError, ConfigError
+from .messages import LANGUAGES
 from .model import Config, Secret
+from .texts import N_, translate
 
 
 def _load(path: str | None) -> Config:
@@ -92,25 +94,24 @@ def render(
     config_file: str | None, fmt: str, email: str, out: str | None, protocol: str | None, name: str | None
 ) -> None:
     """Print what a client would receive for EMAIL (mobileconfig: signed when configured)."""
-    from .directory import Directory
     from .formats import autodiscover, mobileconfig, thunderbird
     from .lookup import settings_for_address
     from .model import Protocol
-    from .resolver import make_resolver
+    from .services import Services
     from .signing import load_signers
+    from .usecases import profile_bytes
 
     config = _load(config_file)
     try:
-        settings = settings_for_address(Directory(config.providers, make_resolver(config.dns)), email)
+        svc = Services.build(config)
+        settings = settings_for_address(svc.directory, email)
         if fmt == "autodiscover":
             body = autodiscover.render(settings)
         elif fmt == "mobileconfig":
-            body = mobileconfig.render(
-                settings, config.service, protocol=Protocol(protocol) if protocol else None,
-                account_name=mobileconfig.check_account_name(name),
+            body = profile_bytes(
+                settings, config.service, Protocol(protocol) if protocol else None,
+                mobileconfig.check_account_name(name), None, load_signers(config.providers).get(settings.provider.id),
             )
-            signer = load_signers(config.providers).get(settings.provider.id)
-            body = signer.sign(body) if signer is not None else body
         else:
             body = thunderbird.render(settings, config.service)
     except AutoconfigError as exc:
@@ -126,10 +127,8 @@ def render(
         click.echo(body, nl=False)  # bytes go to the binary stream as they are
 
 
-_DNS_HEADERS = {
-    "it": ("stato", "record", "atteso", "trovato", "Righe da pubblicare nella zona DNS"),
-    "en": ("status", "record", "expected", "found", "Lines to publish in the DNS zone"),
-}
+# Headings of the terminal output; their words are in the gettext catalogues (translations/).
+_DNS_HEADERS = (N_("status"), N_("record"), N_("expected"), N_("found"), N_("Lines to publish in the DNS zone"))
 
 
 def _ip_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -160,7 +159,7 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 @config_option
 @click.argument("domain")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/dns.")
-@click.option("--lang", type=click.Choice(["it", "en"]), default=None,
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
               help="Language of the messages (default: the configured first language).")
 def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str | None) -> None:
     """Check DOMAIN's MX, SRV, autoconfig and autodiscover records; print the zone lines.
@@ -169,30 +168,23 @@ def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str |
     """
     import json
 
-    from .addresses import normalize_domain
-    from .directory import Directory
-    from .dnshealth import check_dns
+    from .languages import choose_language
     from .model import Status
-    from .resolver import make_resolver
-    from .schemas.dns import dump
+    from .services import Services
+    from .usecases import domain_dns
 
     config = _load(config_file)
-    lang = lang or config.service.default_language
+    lang = choose_language(lang, None, config.service.languages)
     try:
-        ascii_domain, unicode_domain = normalize_domain(domain)
-        provider = Directory(config.providers, make_resolver(config.dns)).lookup(ascii_domain)
+        found = domain_dns(Services.build(config), domain)
     except AutoconfigError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
-    if provider is None:
-        click.echo(f"error: no provider serves the domain {unicode_domain}", err=True)
-        sys.exit(2)
-    health = check_dns(provider, ascii_domain, make_resolver(config.dns, cache=False), config.service.public_url)
-    report = dump(health, provider, unicode_domain, lang)
+    health, report = found.health, found.report(lang)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        *columns, zone_title = _DNS_HEADERS[lang]
+        *columns, zone_title = (translate(lang, heading) for heading in _DNS_HEADERS)
         rows = [tuple(columns)] + [
             (c["status"], f"{c['name']} {c['rtype']}", "\n".join(c["expected"]) or "-",
              "\n".join(c["found"]) or "-")
@@ -213,17 +205,15 @@ def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str |
         sys.exit(1)
 
 
-_DISCOVER_HEADERS = {
-    "it": ("stato", "programma", "da solo?", "dove", "Cosa fare", "sì", "no"),
-    "en": ("status", "program", "automatic?", "where", "What to do", "yes", "no"),
-}
+_DISCOVER_HEADERS = (N_("status"), N_("program"), N_("automatic?"), N_("where"), N_("What to do"), N_("yes"),
+                     N_("no"))
 
 
 @main.command("discover")
 @config_option
 @click.argument("domain")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/discovery.")
-@click.option("--lang", type=click.Choice(["it", "en"]), default=None,
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
               help="Language of the messages (default: the configured first language).")
 @click.pass_context
 def discover_command(ctx: click.Context, config_file: str | None, domain: str, as_json: bool,
@@ -235,33 +225,28 @@ def discover_command(ctx: click.Context, config_file: str | None, domain: str, a
     """
     import json
 
-    from .addresses import normalize_domain
-    from .directory import Directory
     from .discovery import Discoverer
-    from .lookup import resolve
+    from .languages import choose_language
     from .resolver import make_resolver
     from .schemas.discovery import dump
+    from .services import Services
+    from .usecases import domain_discovery
 
     config = _load(config_file)
-    lang = lang or config.service.default_language
-    try:
-        ascii_domain, unicode_domain = normalize_domain(domain)
-        provider = Directory(config.providers, make_resolver(config.dns)).lookup(ascii_domain)
-    except AutoconfigError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(2)
-    if provider is None:
-        click.echo(f"error: no provider serves the domain {unicode_domain}", err=True)
-        sys.exit(2)
+    lang = choose_language(lang, None, config.service.languages)
     # ctx.obj may carry a port map: the tests' nginx cannot listen on 443 and 80.
     ports = (ctx.obj or {}).get("discovery_ports") if isinstance(ctx.obj, dict) else None
     discoverer = Discoverer.build(config, make_resolver(config.dns, cache=False), ports)
-    found = discoverer.run(resolve(provider, ascii_domain, unicode_domain, None))
+    try:
+        found = domain_discovery(Services.build(config), discoverer, domain)
+    except AutoconfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
     report = dump(found, lang)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        status, program, automatic, where, todo, yes, no = _DISCOVER_HEADERS[lang]
+        status, program, automatic, where, todo, yes, no = (translate(lang, h) for h in _DISCOVER_HEADERS)
         rows = [(status, program, automatic, where)] + [
             (c["status"], c["name"], yes if c["automatic"] else no, c["via"] or "-") for c in report["clients"]
         ]
@@ -311,10 +296,7 @@ def _refuse_password(problem: str) -> NoReturn:
     sys.exit(2)
 
 
-_DIAGNOSE_HEADERS = {
-    "it": ("stato", "verifica", "esito", "Cosa fare", "Consiglio", "durata"),
-    "en": ("status", "check", "result", "What to do", "Recommendation", "took"),
-}
+_DIAGNOSE_HEADERS = (N_("status"), N_("check"), N_("result"), N_("What to do"), N_("Recommendation"), N_("took"))
 
 
 @main.command()
@@ -323,7 +305,7 @@ _DIAGNOSE_HEADERS = {
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (never from the command line).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/v1/diagnostics.")
-@click.option("--lang", type=click.Choice(["it", "en"]), default=None,
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
               help="Language of the messages (default: the configured first language).")
 @click.option("--client-address", default=None, callback=_ip_address, metavar="IP",
               help="The customer's IP address, announced to servers with forward_client_address (default: none).")
@@ -336,15 +318,13 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
     import json
 
     from .diagnose import DiagnosisRequest, Diagnostician
-    from .directory import Directory
     from .model import ClientAddress, Status
-    from .resolver import make_resolver
     from .schemas.diagnostics import ReportSchema
+    from .services import Services
 
     config = _load(config_file)
     password = _read_password() if password_stdin else None
-    resolver = make_resolver(config.dns)
-    diagnostician = Diagnostician(config, Directory(config.providers, resolver), resolver)
+    diagnostician = Diagnostician.for_services(Services.build(config))
     try:
         client = ClientAddress(client_address) if client_address else None
         report = diagnostician.start(DiagnosisRequest(email, password, lang=lang, client=client)).run()
@@ -354,7 +334,9 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
     if as_json:
         click.echo(json.dumps(ReportSchema().dump(report), ensure_ascii=False, indent=2))
     else:
-        status_h, check_h, result_h, remedy_h, advice_h, took_h = _DIAGNOSE_HEADERS[report.lang]
+        status_h, check_h, result_h, remedy_h, advice_h, took_h = (
+            translate(report.lang, heading) for heading in _DIAGNOSE_HEADERS
+        )
         rows: list[tuple[str, ...]] = [(status_h, check_h, result_h)]
         rows += [(c.check.status.value, c.check.id, c.message) for c in report.checks]
         click.echo(f"{report.email} ({report.provider}): {report.status.value}, {took_h} {report.duration_ms} ms\n")

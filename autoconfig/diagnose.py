@@ -26,6 +26,7 @@ from .probes.mailbox import MailboxDetails
 from .probes.quota import QuotaDetails
 from .problems import Verdict, verdict
 from .recommendation import Recommendation, explain
+from .services import Services
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ class Diagnostician:
         self.directory = directory
         self.toolkit = Toolkit.build(config.diagnostics, resolver)
         self.discoverer = discoverer or Discoverer.build(config, resolver)
+
+    @classmethod
+    def for_services(cls, svc: Services, discoverer: Discoverer | None = None) -> Diagnostician:
+        """The diagnostician of an app's (or the CLI's) collaborators."""
+        return cls(svc.config, svc.directory, svc.resolver, discoverer)
 
     def language(self, requested: str | None) -> str:
         return choose_language(requested, None, self.config.service.languages)

@@ -93,3 +93,12 @@ def test_no_import_cycle_inside_the_package() -> None:
     # Imports go one way (model ← formats, probes, advice ← use cases ← web, cli), even
     # those made inside a function to dodge a cycle at import time.
     assert find_cycle(import_graph()) == []
+
+
+def test_the_cli_uses_the_apps_collaborators_and_use_cases() -> None:
+    # The CLI builds what it needs as create_app does (Services.build) and calls the same
+    # use cases as the views, rather than wiring its own directory and resolver.
+    cli = (PACKAGE / "cli.py").read_text(encoding="utf-8")
+    assert "Services.build(" in cli
+    for rebuilt in ("Directory(", "check_dns(", "normalize_domain(", ".lookup("):
+        assert rebuilt not in cli, rebuilt

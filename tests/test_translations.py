@@ -21,7 +21,8 @@ LANGS = ("it", "en")
 EMAIL = "mario.rossi@example.com"
 # Words that read the same in both languages (names, protocols, "OK").
 SAME_IN_BOTH = {
-    "Account", "Account:", "Android", "OK", "Server", "Webmail:", "No", "iPhone, iPad and Mac (Mail)", "Password",
+    "record", "no", "Account", "Account:", "Android", "OK", "Server", "Webmail:", "No", "Password",
+    "iPhone, iPad and Mac (Mail)",
 }
 
 

@@ -13,8 +13,9 @@ from flask import Blueprint, Response, current_app, request
 from ..errors import InvalidInput
 from ..formats import mobileconfig
 from ..languages import choose_language
-from ..model import Protocol, ServiceOptions, Settings
+from ..model import Protocol
 from ..signing import ProfileSigner, load_signers
+from ..usecases import profile_bytes
 from .context import services, settings_for
 from .limits import SETUP, limited
 
@@ -43,19 +44,6 @@ def _protocol(value: str | None) -> Protocol | None:
 
 def _lang(value: str | None) -> str:
     return choose_language(value, None, services().config.service.languages, strict=True)
-
-
-def profile_bytes(
-    settings: Settings,
-    service: ServiceOptions,
-    protocol: Protocol | None,
-    account_name: str | None,
-    lang: str | None,
-    signer: ProfileSigner | None,
-) -> bytes:
-    """The profile, signed when the provider has a signer: pure, so the app's memo keeps it."""
-    body = mobileconfig.render(settings, service, protocol=protocol, account_name=account_name, lang=lang)
-    return signer.sign(body) if signer is not None else body
 
 
 @bp.get("/mobileconfig")

@@ -45,7 +45,7 @@ class _Lazy:
                 svc = services()
                 from .discovery import discoverer  # the same one as the API (and its test port map)
 
-                self._value = Diagnostician(svc.config, svc.directory, svc.resolver, discoverer())
+                self._value = Diagnostician.for_services(svc, discoverer())
             return self._value
 
 

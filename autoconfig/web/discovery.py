@@ -11,13 +11,12 @@ import threading
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from ..addresses import normalize_domain
 from ..discovery import Discoverer
-from ..errors import InvalidDomain, InvalidInput, UnknownDomain
-from ..lookup import resolve
-from ..messages import LANGUAGES
+from ..errors import InvalidDomain
+from ..i18n import check_language
 from ..resolver import make_resolver
 from ..schemas.discovery import dump
+from ..usecases import domain_discovery
 from .context import admit_lookup, services
 from .limits import SETUP, limited
 
@@ -52,12 +51,8 @@ def discoverer(app: Flask | None = None) -> Discoverer:
 
 
 def _language() -> str:
-    lang = request.args.get("lang")
-    if lang is None or lang == "":
-        return services().config.service.default_language
-    if lang not in LANGUAGES:
-        raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}", field="lang")
-    return lang
+    """?lang= when given (a configured language), else the configured first language."""
+    return check_language(request.args.get("lang")) or services().config.service.default_language
 
 
 @bp.get("/discovery")
@@ -66,15 +61,8 @@ def discovery() -> Response:
     raw = request.args.get("domain")
     if not raw:
         raise InvalidDomain("give the domain to check, like ?domain=example.com", field="domain")
-    try:
-        domain, domain_unicode = normalize_domain(raw)
-    except InvalidDomain as exc:
-        raise InvalidDomain(exc.message, field="domain") from None
     lang = _language()
-    provider = services().directory.lookup(domain, admit_lookup())
-    if provider is None:
-        raise UnknownDomain(f"no provider serves the domain {domain_unicode}", field="domain")
-    found = discoverer().run(resolve(provider, domain, domain_unicode, None))
+    found = domain_discovery(services(), discoverer(), raw, admit_lookup())
     response = jsonify(dump(found, lang))
     response.cache_control.no_store = True
     return response

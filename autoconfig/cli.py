@@ -261,15 +261,17 @@ def discover_command(ctx: click.Context, config_file: str | None, domain: str, a
 
 @main.command("certificates")
 @config_option
-def certificates_command(config_file: str | None) -> None:
+@click.option("--customers-only", is_flag=True,
+              help="Only autoconfig.D and autodiscover.D of the customer domains (not the service's own names).")
+def certificates_command(config_file: str | None, customers_only: bool) -> None:
     """Print every name this service needs a certificate for, one per line (for ACME tools).
 
-    autoconfig.D and autodiscover.D for each exact domain the configuration serves (its
-    `domains` and `domains_file`), then the public URL's own host.
+    The public URL's own host, autoconfig.<the MX hosts' domains> (Thunderbird's MX lookup),
+    then autoconfig.D and autodiscover.D for each exact domain the configuration serves.
     """
     from .certnames import certificate_names
 
-    for name in certificate_names(_load(config_file)):
+    for name in certificate_names(_load(config_file), customers_only=customers_only):
         click.echo(name)
 
 

@@ -159,6 +159,7 @@ def install_nginx(prefix: Path, http_port: int, https_port: int, upstream_port: 
     (prefix / "snippets").mkdir(parents=True)
     (prefix / "tmp").mkdir()
     (prefix / "snippets" / "autoconfig-proxy.conf").write_text(PROXY_SNIPPET.read_text())
+    (prefix / "snippets" / "autoconfig-acme.conf").write_text((DEPLOY / "nginx" / "autoconfig-acme.conf").read_text())
     site = prefix / "autoconfig.conf"
     site.write_text(render_site(SITE.read_text(), {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
@@ -366,3 +367,49 @@ def test_dockerfile_runs_the_deploy_config_as_an_unprivileged_user() -> None:
     users = re.findall(r"^USER (\S+)$", text, re.M)
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, re.M)
+
+
+def test_the_certbot_script_asks_for_every_customer_name_and_nginx_accepts_its_sites(
+    tmp_path: Path, test_ca: TestCA
+) -> None:
+    # Given a configuration with customer domains, and certbot standing in (no ACME server here):
+    # it records what it was asked and leaves a certificate where certbot would
+    raw = base_raw()
+    raw["service"]["public_url"] = f"https://{CANONICAL}"
+    config = write_config(raw, tmp_path / "autoconfig.toml")
+    cert, key = test_ca.issue(["autoconfig.example.org"])
+    live, out, asked = tmp_path / "live", tmp_path / "sites", tmp_path / "asked"
+    fake = tmp_path / "certbot"
+    fake.write_text(
+        "#!/bin/sh\nname=''\nprev=''\nfor a in \"$@\"; do [ \"$prev\" = --cert-name ] && name=$a; prev=$a; done\n"
+        f"echo \"$@\" >> {asked}\nmkdir -p {live}/$name\n"
+        f"cp {cert} {live}/$name/fullchain.pem\ncp {key} {live}/$name/privkey.pem\n"
+    )
+    fake.chmod(0o755)
+    autoconfig = Path(sys.executable).with_name("autoconfig")
+    env = {**os.environ, "AUTOCONFIG": str(autoconfig), "AUTOCONFIG_CONFIG": str(config),
+           "CERTBOT": str(fake), "WEBROOT": str(tmp_path / "acme"), "OUT": str(out), "LIVE": str(live),
+           "BATCH": "3", "CHECK": "true", "RELOAD": "true"}
+    # When the operator runs the script
+    run = subprocess.run(["sh", str(DEPLOY / "certbot" / "autoconfig-certificates.sh")], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    # Then certbot was asked for every customer name, at most BATCH per certificate
+    requests = asked.read_text().splitlines()
+    names = [w for line in requests for w in line.split() if w.startswith(("autoconfig.", "autodiscover."))]
+    assert "autoconfig.example.org" in names and "autodiscover.example.org" in names
+    assert CANONICAL not in names  # the service's own name is the main site's
+    assert all(line.count(" -d ") <= 3 for line in requests) and len(requests) >= 2
+    # and nginx accepts the site together with the server blocks the script wrote
+    conf = install_nginx(tmp_path / "nginx", *free_ports(3), ca=test_ca)
+    site = conf.parent / "autoconfig.conf"
+    conf.write_text(conf.read_text().replace(f"    include {site};", f"    include {site};\n    include {out}/*.conf;"))
+    text = "\n".join(p.read_text() for p in sorted(out.glob("*.conf")))
+    port = free_ports(1)[0]
+    for p in out.glob("*.conf"):
+        p.write_text(p.read_text().replace("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;")
+                     .replace("    listen [::]:443 ssl http2;\n", ""))
+    assert "autoconfig.example.org" in text and "include snippets/autoconfig-proxy.conf;" in text
+    result = nginx_test(conf)
+    assert result.returncode == 0, result.stderr
+    assert "warn" not in result.stderr

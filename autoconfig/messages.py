@@ -251,14 +251,12 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "dns.lookup_failed": {
         "it": Text(
-            "La ricerca DNS di {name} ({rtype}) non è riuscita ({reason}): non si può dire se il "
-            "record c'è.",
+            "La ricerca DNS di {name} ({rtype}) non è riuscita: non si può dire se il record c'è.",
             "Riprova tra qualche minuto; se l'errore resta, i server DNS del dominio non rispondono "
             "bene e va avvisato chi li gestisce.",
         ),
         "en": Text(
-            "The DNS lookup of {name} ({rtype}) failed ({reason}): whether the record exists cannot "
-            "be told.",
+            "The DNS lookup of {name} ({rtype}) failed: whether the record exists cannot be told.",
             "Try again in a few minutes; if it keeps failing, the domain's DNS servers are not "
             "answering properly and whoever runs them should be told.",
         ),
@@ -526,11 +524,11 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "net.error": {
         "it": Text(
-            "Errore di rete con {host} porta {port} (fase: {step}): {reason}.",
+            "Errore di rete con {host} porta {port} (fase: {step}).",
             "Riprova tra poco; se l'errore si ripete, controlla rete e firewall del server.",
         ),
         "en": Text(
-            "Network error with {host} port {port} (step: {step}): {reason}.",
+            "Network error with {host} port {port} (step: {step}).",
             "Try again shortly; if it repeats, check the server's network and firewall.",
         ),
     },
@@ -548,6 +546,18 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Port {port} of {host} does not answer like a {protocol} server: “{received}”.",
             "The port is probably wrong or taken by another service (a web server, say): check the "
             "configured port and security.",
+        ),
+    },
+    "proto.closed_at_greeting": {
+        "it": Text(
+            "{host} porta {port} ha chiuso la connessione senza salutare: lì non risponde un server di posta.",
+            "Controlla che il servizio di posta sia attivo su quella porta e non limiti le connessioni "
+            "(ad esempio per indirizzo o per numero massimo di processi).",
+        ),
+        "en": Text(
+            "{host} port {port} closed the connection without a greeting: no mail server answers there.",
+            "Check that the mail service runs on that port and does not limit connections (per address, or "
+            "by its maximum number of processes).",
         ),
     },
     "proto.greeting_refused": {
@@ -619,23 +629,23 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "tls.untrusted": {
         "it": Text(
-            "Il certificato di {host} non è di un'autorità riconosciuta ({reason}).",
+            "Il certificato di {host} non è di un'autorità riconosciuta.",
             "Usa un certificato di un'autorità pubblica (ad esempio Let's Encrypt) e installa anche i "
             "certificati intermedi (la catena completa).",
         ),
         "en": Text(
-            "The certificate of {host} is not from a trusted authority ({reason}).",
+            "The certificate of {host} is not from a trusted authority.",
             "Use a certificate from a public authority (e.g. Let's Encrypt) and install the intermediate "
             "certificates too (the full chain).",
         ),
     },
     "tls.handshake_failed": {
         "it": Text(
-            "La negoziazione TLS con {host} porta {port} non è riuscita ({reason}).",
+            "La negoziazione TLS con {host} porta {port} non è riuscita.",
             "Controlla che su questa porta il server usi davvero TLS e i protocolli e cifrari abilitati.",
         ),
         "en": Text(
-            "The TLS handshake with {host} port {port} failed ({reason}).",
+            "The TLS handshake with {host} port {port} failed.",
             "Check that the server really speaks TLS on this port, and its enabled protocols and ciphers.",
         ),
     },
@@ -687,7 +697,7 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "tls.family_failed": {
         "it": Text(
-            "Via {family} ({ip}) la connessione TLS a {host} porta {port} non riesce ({reason}), mentre via "
+            "Via {family} ({ip}) la connessione TLS a {host} porta {port} non riesce, mentre via "
             "{other_family} ({other_ip}) funziona: i programmi di posta che si collegano via {family} "
             "rifiutano la connessione.",
             "L'indirizzo {family} di {host} porta probabilmente a un altro server, o a uno vecchio: installa "
@@ -695,7 +705,7 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "di {host} perché punti al server giusto.",
         ),
         "en": Text(
-            "Over {family} ({ip}) the TLS connection to {host} port {port} fails ({reason}), while over "
+            "Over {family} ({ip}) the TLS connection to {host} port {port} fails, while over "
             "{other_family} ({other_ip}) it works: mail clients that connect over {family} refuse the "
             "connection.",
             "The {family} address of {host} probably leads to another server, or an old one: install the "
@@ -792,12 +802,12 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "auth.disabled": {
         "it": Text(
-            "L'accesso con password non è possibile per questo account su {host} ({reply}).",
+            "L'accesso con password non è possibile per questo account su {host}: «{reply}».",
             "L'account può essere sospeso, la password scaduta o l'accesso disattivato: controlla "
             "l'account nel pannello di controllo.",
         ),
         "en": Text(
-            "A password login is not possible for this account on {host} ({reply}).",
+            "A password login is not possible for this account on {host}: “{reply}”.",
             "The account may be suspended, the password expired or the login disabled: check the account "
             "in the control panel.",
         ),
@@ -1463,11 +1473,38 @@ def _fill(template: str, params: Mapping[str, Any]) -> str:
     return string.Formatter().vformat(template, (), _Keep(params))
 
 
+# A check's `step` (probes.base.Step, or an extra job's name) in words: the parameter keeps
+# the token for staff and scripts, the message says it in the reader's language.
+STEP_WORDS: Mapping[str, Mapping[str, str]] = {
+    "resolve": {"it": "risoluzione del nome", "en": "name lookup"},
+    "connect": {"it": "connessione", "en": "connecting"},
+    "tls_handshake": {"it": "negoziazione TLS", "en": "TLS handshake"},
+    "greeting": {"it": "saluto del server", "en": "server greeting"},
+    "capabilities": {"it": "lettura delle funzioni del server", "en": "reading the server's capabilities"},
+    "starttls": {"it": "avvio di STARTTLS", "en": "starting STARTTLS"},
+    "client_address": {"it": "invio dell'indirizzo del cliente", "en": "announcing the customer's address"},
+    "login": {"it": "accesso", "en": "login"},
+    "list": {"it": "elenco delle cartelle", "en": "listing the folders"},
+    "status": {"it": "conteggio dei messaggi", "en": "counting messages"},
+    "examine": {"it": "apertura della posta in arrivo", "en": "opening the inbox"},
+    "quota": {"it": "lettura della quota", "en": "reading the quota"},
+    "stat": {"it": "conteggio dei messaggi POP3", "en": "counting POP3 messages"},
+    "uidl": {"it": "lettura degli identificativi UIDL", "en": "reading UIDL identifiers"},
+    "logout": {"it": "chiusura della sessione", "en": "logging out"},
+    "dns": {"it": "verifica DNS", "en": "DNS check"},
+    "wait": {"it": "attesa di un altro nostro accesso", "en": "waiting for another login of ours"},
+    "discovery": {"it": "configurazione automatica", "en": "automatic setup"},
+}
+
+
 def words(code: str, lang: str, params: Mapping[str, Any] | None = None) -> Text:
     """The message and remedy for `code` in `lang` (falling back to English, then the code)."""
     entry = CATALOGUE.get(code)
     if entry is None:
         return Text(code)
     text = entry.get(lang) or entry["en"]
-    values = params or {}
+    values = dict(params or {})
+    step = STEP_WORDS.get(str(values.get("step")))
+    if step is not None:
+        values["step"] = step.get(lang) or step["en"]
     return Text(_fill(text.message, values), _fill(text.remedy, values) if text.remedy else None)

@@ -311,6 +311,9 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
             return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_NO_SERVER))
         if isinstance(item, dns.exception.DNSException):
             return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_DNS_ERROR))
+        if step is Step.RESOLVE and isinstance(item, OSError):
+            # Talking to our resolver failed (refused, unreachable): the name did not resolve.
+            return Failure("net.resolve_failed", Status.ERROR, params(reason=RESOLVE_NO_SERVER))
         if isinstance(item, ConnectionRefusedError):
             return Failure("net.refused", Status.ERROR, where)
         if isinstance(item, imaplib.IMAP4.abort) and step is Step.GREETING and "EOF" not in str(item):
@@ -320,8 +323,7 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
                              smtplib.SMTPServerDisconnected, imaplib.IMAP4.abort, ssl.SSLEOFError,
                              ssl.SSLZeroReturnError)):
             if step is Step.GREETING:
-                return Failure("proto.bad_greeting", Status.ERROR,
-                               params(received="(the server closed the connection)"))
+                return Failure("proto.closed_at_greeting", Status.ERROR, where)
             return Failure("net.connection_lost", Status.ERROR, where)
         if isinstance(item, _PROTOCOL_ERRORS):
             reply = printable(_reply_of(item))
@@ -349,7 +351,7 @@ def failure_for(exc: BaseException, step: Step) -> Failure:
 def _reply_of(exc: BaseException) -> object:
     if isinstance(exc, smtplib.SMTPResponseException):
         return (exc.smtp_code, exc.smtp_error)
-    return exc.args[0] if exc.args else type(exc).__name__
+    return exc.args[0] if exc.args else "—"  # never the class name: people read it
 
 
 def log_internal(exc: BaseException, check_id: str) -> None:

@@ -142,7 +142,9 @@ def attempt_login(session: Session, stage: Stage, outcomes: Outcomes) -> tuple[C
     if not adapter.login_offered(session.capabilities):
         if oauth2:  # the diagnosis logs in with the password; this server wants a token
             return done(Status.ERROR, "auth.oauth2_only", params(mechanisms=" ".join(oauth2)))
-        return done(Status.ERROR, outcomes.not_offered, params(reply="no password login offered"))
+        # The capability that said no, as the server wrote it (never words of ours inside the reply).
+        said = "LOGINDISABLED" if t.protocol is Protocol.IMAP else "CAPA"
+        return done(Status.ERROR, outcomes.not_offered, params(reply=said))
     try:
         stopped = session.trial.begin(t.index, session.attempt)
     except Exception as exc:

@@ -32,8 +32,9 @@ def judge(details: QuotaDetails, warning_percent: float) -> tuple[Status, str, P
     percent = details.percent
     values = params(
         percent=round(percent, 1) if percent is not None else None,
-        used_mb=round(details.storage_used_bytes / KIB**2, 1) if details.storage_used_bytes is not None else None,
-        limit_mb=round(details.storage_limit_bytes / KIB**2, 1) if details.storage_limit_bytes else None,
+        # "—" when only a message-count quota is set: the words always have both numbers.
+        used_mb=round(details.storage_used_bytes / KIB**2, 1) if details.storage_used_bytes is not None else "—",
+        limit_mb=round(details.storage_limit_bytes / KIB**2, 1) if details.storage_limit_bytes else "—",
         warning=warning_percent,
     )
     if percent is None:

@@ -300,7 +300,7 @@ class Session:
         t = self.target
         name = suffix or stage.name
         check_id = f"{t.protocol}-{name}" if stage.account else f"{t.prefix}-{name}"
-        merged = dict(params(host=t.hostname, port=t.port, protocol=str(t.protocol)))
+        merged = dict(params(host=t.hostname, port=t.port, protocol=str(t.protocol), ip=self.ip))
         merged.update(values or {})
         return CheckResult(
             id=check_id,

@@ -319,6 +319,7 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
     """
     import json
 
+    from .accountlimit import AccountLimit
     from .diagnose import DiagnosisRequest, Diagnostician
     from .model import ClientAddress, Status
     from .schemas.diagnostics import ReportSchema
@@ -327,9 +328,12 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
     config = _load(config_file)
     password = _read_password() if password_stdin else None
     diagnostician = Diagnostician.for_services(Services.build(config))
+    # The same per-account limit as the API, in the same storage (shared with redis://).
+    account_limit = AccountLimit(config.limits.diagnostics_per_account, config.limits.storage_uri)
     try:
         client = ClientAddress(client_address) if client_address else None
-        report = diagnostician.start(DiagnosisRequest(email, password, lang=lang, client=client)).run()
+        request = DiagnosisRequest(email, password, lang=lang, client=client)
+        report = diagnostician.start(request, account_limit.admit).run()
     except AutoconfigError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import dns.resolver
@@ -114,9 +114,12 @@ class Diagnostician:
     def language(self, requested: str | None) -> str:
         return choose_language(requested, None, self.config.service.languages)
 
-    def start(self, request: DiagnosisRequest) -> Diagnosis:
-        """Resolve the address (InvalidAddress, UnknownDomain: 4xx before anything runs)."""
+    def start(self, request: DiagnosisRequest, admit: Callable[[Settings], None] | None = None) -> Diagnosis:
+        """Resolve the address (InvalidAddress, UnknownDomain: 4xx before anything runs), then
+        let `admit` count the login it would try (the per-account limit; it raises to refuse)."""
         settings = settings_for_address(self.directory, request.email)
+        if admit is not None:
+            admit(settings)
         return Diagnosis(self, settings, request, self.language(request.lang))
 
 

@@ -192,14 +192,16 @@ def test_diagnoses_are_limited_per_account_from_any_address(make_config: ConfigF
     client = app_with(make_config, limits={"diagnostics_per_ip": "100/minute",
                                            "diagnostics_per_account": "2/hour"}).test_client()
     # The same mailbox, tried from three addresses and spelled in different cases
-    first = diagnose(client, "victim@unknown.example", remote="192.0.2.1")
-    second = diagnose(client, "victim@UNKNOWN.example", remote="192.0.2.2")
-    third = diagnose(client, "Victim@unknown.example", remote="192.0.2.3")
+    first = diagnose(client, "victim@example.com", remote="192.0.2.1", protocols=["imap"])
+    second = diagnose(client, "victim@EXAMPLE.com", remote="192.0.2.2", protocols=["imap"])
+    third = diagnose(client, "Victim@example.com", remote="192.0.2.3", protocols=["imap"])
     assert first.status_code != 429 and second.status_code != 429
     assert third.status_code == 429
     assert third.json is not None and third.json["limit"] == "per_account"
     # while other mailboxes from the same addresses go on
-    assert diagnose(client, "other@unknown.example", remote="192.0.2.3").status_code != 429
+    assert diagnose(client, "other@example.com", remote="192.0.2.3", protocols=["imap"]).status_code != 429
+    # and an address no provider serves tries no login, so counts for no account
+    assert {diagnose(client, "victim@unknown.example").status_code for _ in range(3)} == {404}
 
 
 def test_a_malformed_diagnosis_request_still_gets_its_4xx(make_config: ConfigFactory) -> None:

@@ -22,7 +22,7 @@ from ..model import ClientAddress
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from ..schemas.loading import load
 from .context import services
-from .limits import DIAGNOSIS, limited
+from .limits import DIAGNOSIS, admit_account, limited
 from .observability import Metrics, metrics
 from .reports import ticketed
 
@@ -65,7 +65,7 @@ def _start() -> Diagnosis:
     wanted = load(DiagnosisRequestSchema(), body)
     check_language(wanted.lang)
     try:
-        return diagnostician().start(dataclasses.replace(wanted, client=client_address()))
+        return diagnostician().start(dataclasses.replace(wanted, client=client_address()), admit_account)
     except InvalidAddress as exc:
         raise InvalidAddress(exc.message, field="email") from None
 

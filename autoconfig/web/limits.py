@@ -1,8 +1,9 @@
 """Abuse limits (Flask-Limiter), one Limiter per app, counters in `[limits] storage_uri`.
 
 - Diagnoses (`POST /api/v1/diagnostics`): `diagnostics_per_ip` per client address and
-  `diagnostics_per_account` per e-mail address in the body: a diagnosis opens connections
-  and may try a password, so both a noisy client and a guessed account are capped.
+  `diagnostics_per_account` per login the diagnosis would try (accountlimit.py: the expanded
+  user name at the server, not the address typed): a diagnosis opens connections and may try
+  a password, so both a noisy client and a guessed account are capped.
 - Client setup and the cheap lookups (autoconfig, autodiscover, mobileconfig, settings,
   DNS, advice): one generous `autoconfig_per_ip` bucket per client address, shared by all of them.
 - Lookups that must ask DNS (a domain no list names, whose MX decides): a lower
@@ -23,7 +24,6 @@ instead of failing requests (healthz says so).
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import math
@@ -31,16 +31,17 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded, RouteLimit
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
 from werkzeug.exceptions import HTTPException
 
-from ..addresses import parse_address
-from ..errors import AutoconfigError
+from ..accountlimit import SCOPE as ACCOUNT_SCOPE
+from ..accountlimit import login_key
 from ..i18n import request_language
+from ..model import Settings
 from .answers import refusal_answer
 from .context import ADMIT_LOOKUP, services
 from .jsonbody import body_or_none
@@ -51,9 +52,10 @@ log = logging.getLogger(__name__)
 EXTENSION = "autoconfig.limiter"
 SETUP_BUCKET = "autoconfig.setup_bucket"
 LOOKUP_BUCKET = "autoconfig.lookup_bucket"
+ACCOUNT_BUCKET = "autoconfig.account_bucket"
 KEY_PREFIX = "autoconfig"
 
-PER_IP, PER_ACCOUNT, AUTOCONFIG, LOOKUPS = "per_ip", "per_account", "autoconfig_per_ip", "dns_lookups_per_ip"
+PER_IP, PER_ACCOUNT, AUTOCONFIG, LOOKUPS = "per_ip", ACCOUNT_SCOPE, "autoconfig_per_ip", "dns_lookups_per_ip"
 # What a view declares with @limited(...): the client-setup bucket, or the diagnosis limits.
 Kind = Literal["setup", "diagnosis"]
 SETUP: Kind = "setup"
@@ -99,29 +101,6 @@ def client_key_for(remote_addr: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
     return str(address)
-
-
-def account_key() -> str:
-    """A hash of the normalised address in the JSON body; "" when there is none.
-
-    Hashed so the limiter's storage (Redis) never holds customers' addresses.
-    """
-    cached: str | None = g.get("_limit_account_key")
-    if cached is not None:
-        return cached
-    key = ""
-    body = body_or_none()
-    email = body.get("email") if isinstance(body, dict) else None
-    if isinstance(email, str):
-        try:
-            address = parse_address(email)
-        except AutoconfigError:
-            pass
-        else:
-            digest = hashlib.sha256(address.email.lower().encode("utf-8")).hexdigest()
-            key = f"account:{digest[:32]}"
-    g._limit_account_key = key
-    return key
 
 
 def _language() -> str:
@@ -249,6 +228,15 @@ def _bucket_full(exc: BucketFull) -> Response:
     return too_many(exc.scope, exc.rule, exc.retry_after)
 
 
+def admit_account(settings: Settings) -> None:
+    """Count a diagnosis against the login it would try (BucketFull when over); the view
+    calls it once the address is resolved, before anything runs."""
+    key = login_key(settings)
+    if key is not None:
+        bucket: SetupBucket = current_app.extensions[ACCOUNT_BUCKET]
+        bucket.check(key)
+
+
 def _admit_lookup() -> None:
     """Count a lookup that must ask DNS against the requesting address (BucketFull when over)."""
     bucket: SetupBucket = current_app.extensions[LOOKUP_BUCKET]
@@ -296,15 +284,9 @@ def init_app(app: Flask) -> None:
     diagnostics = declared(app, DIAGNOSIS)
     _drop_request_hooks(app, limiter)
     if diagnostics:
-        _attach(
-            app, set(diagnostics),
-            limiter.limit(options.diagnostics_per_ip, scope=PER_IP, methods=["POST"]),
-            limiter.limit(
-                options.diagnostics_per_account, key_func=account_key, scope=PER_ACCOUNT,
-                methods=["POST"], exempt_when=lambda: not account_key(),
-            ),
-        )
+        _attach(app, set(diagnostics), limiter.limit(options.diagnostics_per_ip, scope=PER_IP, methods=["POST"]))
     app.extensions[SETUP_BUCKET] = SetupBucket(options.autoconfig_per_ip, declared(app, SETUP), limiter)
+    app.extensions[ACCOUNT_BUCKET] = SetupBucket(options.diagnostics_per_account, frozenset(), limiter, PER_ACCOUNT)
     app.extensions[LOOKUP_BUCKET] = SetupBucket(options.dns_lookups_per_ip, frozenset(), limiter, LOOKUPS)
     app.extensions[ADMIT_LOOKUP] = _admit_lookup
     app.register_error_handler(BucketFull, _bucket_full)

@@ -243,3 +243,25 @@ def test_cli_check_config_names_the_dav_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check-config", str(path)])
     assert result.exit_code != 0
     assert "provider[0].dav[2].url: 'http://dav.example.com/' must be an https:// URL" in result.output
+
+
+def test_a_resellers_report_page_links_to_the_resellers_help(make_config: ConfigFactory, tmp_path: Path) -> None:
+    from autoconfig.web.context import services
+
+    # Given two resellers on one service, and a stored report of the first one's customer
+    raw = whole_account()
+    raw["provider"][0]["id"] = "reseller"
+    other = base_raw()["provider"][0]
+    other.update(id="other", domains=["other.example"], domain_patterns=[])
+    raw["provider"].append(other)
+    raw["reports"] = {"database_url": f"sqlite:///{tmp_path / 'reports.db'}"}
+    app = create_app(make_config(raw))
+    body = {"email": EMAIL, "provider": "reseller", "status": "ok", "checks": []}
+    ticket = services(app).reports.save({"it": {**body, "lang": "it"}, "en": {**body, "lang": "en"}}, lang="it",
+                                        email=EMAIL, status="ok", client="203.0.113.9")
+    # When the customer opens the report's link
+    page = app.test_client().get("/r/" + ticket.url.rsplit("/r/", 1)[1] + "?lang=en").get_data(as_text=True)
+    # Then its links are the reseller's, not the service's
+    assert 'href="https://reseller.example/faq"' in page
+    assert 'href="https://reseller.example/help"' in page
+    assert "support.example.com" not in page

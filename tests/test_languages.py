@@ -97,3 +97,4 @@ def test_the_page_offers_german_and_shows_it(german_client: FlaskClient) -> None
     advice = german_client.post("/api/v1/advice", json={"devices": 3, "lang": "de"})
     assert advice.status_code == 200
     assert german_client.post("/api/v1/advice", json={"devices": 3, "lang": "fr"}).status_code == 400
+

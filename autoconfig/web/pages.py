@@ -142,11 +142,13 @@ def busy(exc: BucketFull) -> Response:
     return response
 
 
-def _frame(settings: Settings | None, email: str) -> dict[str, Any]:
-    """What base.html needs: the language and its switch, the brand, the footer links."""
+def _frame(settings: Settings | None, email: str, provider_id: str | None = None) -> dict[str, Any]:
+    """What base.html needs: the language and its switch, the brand, the footer links (the
+    provider's own, a reseller's, when the page knows whose customer it speaks to)."""
     config = services().config
     providers = config.providers
-    provider = settings.provider if settings else (providers[0] if len(providers) == 1 else None)
+    known = next((p for p in providers if p.id == provider_id), None)
+    provider = settings.provider if settings else known or (providers[0] if len(providers) == 1 else None)
     links = config.service.help_for(provider)
     return {
         "lang": current_language(),

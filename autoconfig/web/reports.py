@@ -98,7 +98,8 @@ def report_page(token: str) -> Response:
         status = 200 if stored is not None else 404
     except DatabaseError:
         stored, status = None, 503
-    frame = _frame(None, "") | {
+    provider_id = stored.in_language(stored.lang).get("provider") if stored is not None else None
+    frame = _frame(None, "", provider_id) | {
         "language_links": {code: url_for("reports.report_page", token=token, lang=code)
                            for code in services().config.service.languages},
     }

@@ -6,6 +6,7 @@ every output and every file written meanwhile, in every encoding a leak could ta
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import time
@@ -13,10 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from autoconfig import create_app
 from autoconfig.cli import main
+from autoconfig.staff import add_token, add_user
+from autoconfig.web.context import services
 from tests.diagnostics_helpers import (
     dovecot_servers,
     make,
@@ -28,6 +32,7 @@ from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import ALICE, BRUNO, FAULT_ADDRESSES, DovecotServer
 from tests.support.fixtures import DovecotFaults
+from tests.support.postgres import PostgresServer
 
 WRONG = "Sekr3t-MARKER-wrong-ß"
 REPO = Path(__file__).resolve().parent.parent
@@ -88,6 +93,7 @@ def test_no_password_anywhere(
     dns_server: KnotServer,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
+    postgres_server: PostgresServer,
 ) -> None:
     start = time.time() - 1
     servers = dovecot_servers(dovecot_healthy)
@@ -95,6 +101,9 @@ def test_no_password_anywhere(
     for fault in ("no_tls", "expired", "limited"):
         servers += dovecot_servers(dovecot_faults[fault], FAULT_ADDRESSES[fault][1])
     raw = raw_config(servers, ca=test_ca, knot=dns_server)
+    database = tmp_path / "reports.db"
+    raw["reports"] = {"database_url": f"sqlite:///{database}"}
+    raw["helpdesk"] = {"users_file": "users.txt", "api_tokens_file": "tokens.txt"}
     config = make(raw, tmp_path)
     publish_example_zone(dns_server, config)
     app = create_app(config)
@@ -136,6 +145,34 @@ def test_no_password_anywhere(
         if result.exception and not isinstance(result.exception, SystemExit):
             outputs.append(repr(result.exception))
 
+    # The same diagnoses stored in PostgreSQL
+    pg_raw = {**raw, "reports": {"database_url": postgres_server.create_database()}}
+    pg_app = create_app(make(pg_raw, tmp_path))
+    for user, password in ((ALICE.address, ALICE.password), (BRUNO.address, BRUNO.password), (ALICE.address, WRONG)):
+        response = pg_app.test_client().post("/api/v1/diagnostics", json={"email": user, "password": password})
+        assert response.json is not None and response.json["ticket"]["code"]
+    # The console and the helpdesk API read them, and write the audit log
+    add_user(tmp_path / "users.txt", "anna", "staff passphrase 1")
+    token = add_token(tmp_path / "tokens.txt", "zammad")
+    codes = [json.loads(o.splitlines()[-1])["ticket"]["code"] for o in outputs[:6]]
+    for code in codes:
+        listed = client.get(f"/api/v1/helpdesk/reports?code={code}", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
+        outputs.append(listed.get_data(as_text=True))
+    outputs.append(client.get(f"/api/v1/helpdesk/reports?email={ALICE.address}",
+                              headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True))
+
+    # Then: every table of both databases, the audit log among them
+    for engine_app in (app, pg_app):
+        engine = services(engine_app).database.engine
+        with engine.connect() as connection:
+            for table in ("reports", "audit_log", "service_keys"):
+                rows = connection.execute(sa.text(f"SELECT * FROM {table}")).all()  # noqa: S608
+                assert rows or table != "reports"
+                assert_clean(repr(rows), f"table {table} ({engine.dialect.name})")
+        services(engine_app).reports.close()
+    assert any("token:zammad" in repr(row) for row in _audit_rows(app))
+    assert database.is_file()
     # Then: responses and outputs
     for n, text in enumerate(outputs):
         assert_clean(text, f"output #{n}")
@@ -154,5 +191,11 @@ def test_no_password_anywhere(
         assert_clean(path.read_bytes().decode("utf-8", "replace"), str(path))
         checked += 1
     assert checked > 0
+    assert_clean(b"".join(p.read_bytes() for p in tmp_path.glob("reports.db*")).decode("utf-8", "replace"),
+                 "the SQLite file")
     assert "Login: user=<bruno@example.test>" in dovecot_healthy.log_text()  # the logins did happen
 
+
+
+def _audit_rows(app: object) -> list[object]:
+    return list(services(app).reports.audit_entries())  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from limits import parse_many
 from limits.storage import MemoryStorage
-from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 from ..db import DatabaseError
 from ..staff import token_owner, user_exists
@@ -105,17 +105,18 @@ def bearer_user() -> Staff | None:
 
 class SignInLimit:
     """Sign-in attempts per client address and per name, in the limiter's storage (shared
-    with Redis), counted in this process while that storage does not answer."""
+    with Redis), counted in this process while that storage does not answer. A moving
+    window, exact: the sixth attempt within a minute is refused whatever the clock says."""
 
     def __init__(self) -> None:
         self.items = parse_many(SIGN_IN_RULE)
-        self._fallback: RateLimiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._fallback: RateLimiter = MovingWindowRateLimiter(MemoryStorage())
 
     def hit(self, name: str) -> int:
         """Count one attempt; 0 if allowed, else the seconds to wait."""
         keys = [f"ip:{client_key()}", f"name:{name.lower()[:64]}"]
         try:
-            return self._hit(limiter().limiter, keys)
+            return self._hit(MovingWindowRateLimiter(limiter().storage), keys)
         except Exception:
             return self._hit(self._fallback, keys)
 

@@ -14,7 +14,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     # Postfix's installer asks how to send mail; the tests run their own, so: none.
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"
 fi
 # Debian starts these daemons on install; the tests run their own on loopback.
 for svc in dovecot knot redis-server nginx postfix postgresql; do

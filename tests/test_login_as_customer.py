@@ -20,17 +20,20 @@ from click.testing import CliRunner
 
 from autoconfig.cli import main
 from autoconfig.diagnose import DiagnosisRequest, Report
-from autoconfig.model import ClientAddress, Secret, Status
+from autoconfig.model import ClientAddress, Protocol, Secret, Status
 from tests.diagnostics_helpers import by_id, diagnostician, dovecot_servers, make, raw_config
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import ALICE, BRUNO, FULL, DovecotServer, DovecotSpec
 from tests.support.fixtures import serve_dovecots
+from tests.support.postfix import PostfixServer, ServerStartError
 
 IP = "127.0.0.141"
 HOST = "mail.penalty.test"
 CUSTOMER = "192.0.2.7"
 OTHER_CUSTOMER = "192.0.2.8"
+SMTP_CUSTOMER = "192.0.2.9"
+SMTP_HOST = "smtp.penalty.test"
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +41,24 @@ def penalising(test_ca: TestCA, dns_server: KnotServer) -> Iterator[DovecotServe
     """A Dovecot with the anvil auth penalty on, trusting 127.0.0.0/8 (where we log in from)."""
     spec = DovecotSpec(
         name="penalty", listen=(IP,), hostname=HOST, cert=test_ca.issue([HOST, IP]),
-        auth_penalty=True, trusted_networks=("127.0.0.0/8",),
+        auth_penalty=True, trusted_networks=("127.0.0.0/8",), sasl_socket=True,
     )
-    dns_server.set_zone("penalty.test", f"mail A {IP}\n")
+    dns_server.set_zone("penalty.test", f"mail A {IP}\nsmtp A {PostfixServer.host}\n")
     for servers in serve_dovecots("Dovecot (auth penalty, trusts us)", {"penalty": spec}):
         yield servers["penalty"]
+
+
+@pytest.fixture(scope="module")
+def postfix(penalising: DovecotServer, test_ca: TestCA) -> Iterator[PostfixServer]:
+    """Debian's Postfix for submission, trusting 127.0.0.0/8 for XCLIENT, SASL through the Dovecot above."""
+    server = PostfixServer(SMTP_HOST, test_ca.issue([SMTP_HOST, PostfixServer.host]),
+                           penalising.sasl_socket_path, "127.0.0.0/8")
+    try:
+        server.start()
+    except ServerStartError as exc:
+        pytest.fail(f"Postfix did not start: {exc}")
+    yield server
+    server.stop()
 
 
 def _raw(dovecot: DovecotServer, test_ca: TestCA, dns_server: KnotServer, **diagnostics: Any) -> dict[str, Any]:
@@ -52,9 +68,10 @@ def _raw(dovecot: DovecotServer, test_ca: TestCA, dns_server: KnotServer, **diag
     return raw_config(servers, ca=test_ca, knot=dns_server, **diagnostics)
 
 
-def _diagnose(raw: dict[str, Any], tmp_path: Path, email: str, password: str, client: str | None) -> Report:
+def _diagnose(raw: dict[str, Any], tmp_path: Path, email: str, password: str, client: str | None,
+              protocols: tuple[Protocol, ...] = ()) -> Report:
     owner = diagnostician(make(raw, tmp_path))
-    request = DiagnosisRequest(email, Secret(password), lang="en",
+    request = DiagnosisRequest(email, Secret(password), protocols, lang="en",
                                client=ClientAddress(client, 50123) if client else None)
     return owner.start(request).run()
 
@@ -130,6 +147,27 @@ def test_without_an_address_nothing_is_announced(
     auth = _auth(report)
     assert {c.check.code for c in auth.values()} == {"auth.ok", "smtp.auth_ok"}
     assert {c.check.data.client_address for c in auth.values()} == {"none"}
+
+
+def test_postfix_takes_the_address_by_xclient_and_its_sasl_counts_the_customer(
+    penalising: DovecotServer, postfix: PostfixServer, test_ca: TestCA, dns_server: KnotServer, tmp_path: Path
+) -> None:
+    # Given Postfix submission (STARTTLS) trusting this service for XCLIENT, set to forward
+    servers = [{"protocol": "smtp", "hostname": SMTP_HOST, "port": postfix.port, "security": "starttls",
+                "forward_client_address": True},
+               {"protocol": "imap", "hostname": HOST, "port": penalising.ports["imaps"], "security": "tls"}]
+    raw = raw_config(servers, ca=test_ca, knot=dns_server)
+    # When a customer at 192.0.2.9 is diagnosed with a wrong password
+    report = _diagnose(raw, tmp_path, ALICE.address, "wrong-for-smtp", SMTP_CUSTOMER, (Protocol.SMTP,))
+    auth = next(iter(_auth(report).values())).check
+    # Then Postfix took the address (XCLIENT after EHLO listed it), and refused the password
+    assert (auth.code, auth.data.client_address) == ("smtp.auth_failed", "accepted")
+    # And the SASL login Postfix passed on counted the customer in Dovecot's penalty
+    assert SMTP_CUSTOMER in penalising.penalties()
+    # And with the right password, from another customer, the login works over the same path
+    ok = _diagnose(raw, tmp_path, ALICE.address, ALICE.password, OTHER_CUSTOMER, (Protocol.SMTP,))
+    auth = next(iter(_auth(ok).values())).check
+    assert (auth.code, auth.data.client_address) == ("smtp.auth_ok", "accepted")
 
 
 def test_the_cli_takes_only_an_ip_as_client_address() -> None:

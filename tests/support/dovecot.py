@@ -109,6 +109,8 @@ class DovecotSpec:
     trusted_networks: tuple[str, ...] = ()
     # SASL mechanisms offered; "oauthbearer xoauth2" alone makes a server that takes only OAuth2 tokens
     auth_mechanisms: str = "plain login"
+    # A SASL socket anyone may use (Postfix's smtpd_sasl_path), at ``sasl_socket_path``.
+    sasl_socket: bool = False
     # imap_capability after login ("+…" adds); None: Dovecot's own list (with IDLE, QRESYNC…).
     imap_capability: str | None = None
 
@@ -346,6 +348,15 @@ service anvil {
   }
 }"""
 
+    @property
+    def sasl_socket_path(self) -> Path:
+        return self.dir / "run" / "auth-postfix"
+
+    def _sasl_config(self) -> str:
+        if not self.spec.sasl_socket:
+            return ""
+        return "service auth {\n  unix_listener auth-postfix {\n    mode = 0666\n  }\n}"
+
     def penalties(self) -> str:
         """`doveadm penalty`: the addresses the auth penalty counts now, one a line."""
         done = subprocess.run([DOVEADM, "-c", str(self.config_path), "penalty"], capture_output=True,
@@ -436,6 +447,7 @@ submission_relay_host = 127.0.0.1
 submission_relay_port = {relay_port}
 {self._penalty_config()}
 login_trusted_networks = {" ".join(spec.trusted_networks)}
+{self._sasl_config()}
 service imap-login {{
 {listeners["imap"]}
 }}

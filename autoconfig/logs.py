@@ -61,6 +61,17 @@ _SECRET_WORDS = (
 _ANY_SECRET_WORD = re.compile("|".join(map(re.escape, _SECRET_WORDS)))
 
 
+_ADDRESS_SEGMENT = re.compile(r"[^/]*@[^/]*")
+ADDRESS_REDACTED = "[address]"
+
+
+def redact_path(path: str) -> str:
+    """A request path for a log line: a segment holding an address (Outlook's v2 form,
+    `/autodiscover/autodiscover.json/v1.0/<address>`) is replaced, as query strings are
+    left out; then `redact`."""
+    return redact(_ADDRESS_SEGMENT.sub(ADDRESS_REDACTED, path) if "@" in path else path)
+
+
 def redact(text: str) -> str:
     """`text` with anything that looks like a password or a credential replaced."""
     if _ANY_SECRET_WORD.search(text.lower()) is None:

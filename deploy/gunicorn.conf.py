@@ -51,6 +51,12 @@ max_requests_jitter = 2000
 limit_request_line = 4094
 limit_request_fields = 64
 limit_request_field_size = 8190
+# Headers a front may set for the app (SCRIPT_NAME, PATH_INFO, X-Forwarded-Proto…) count only
+# from a front we were told about: gunicorn's defaults trust them from 127.0.0.1, and a local
+# client's SCRIPT_NAME then rewrote the page's script and form URLs. nginx (deploy/nginx/) sets
+# none of the forwarder headers; with [service] trusted_proxies it connects from this host.
+forwarder_headers = ""
+forwarded_allow_ips = "127.0.0.1,::1" if _config.service.trusted_proxies else ""
 # The heartbeat file on tmpfs, not on a (possibly slow) disk; gunicorn makes it private.
 _SHM = Path("/dev/shm")  # noqa: S108
 worker_tmp_dir = str(_SHM) if _SHM.is_dir() else None

@@ -335,7 +335,10 @@ def test_the_units_commands_start_and_check_the_service(tmp_path: Path) -> None:
         assert not wait_for_ports([("127.0.0.1", port)], deadline=_deadline(30)), tail(tmp_path / "out.log")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         status, _, body = _exchange(connection, "GET", "localhost", "/healthz")
-        assert status == 200 and json.loads(body)["config"]["source"] == str(config)
+        assert status == 200 and json.loads(body)["config"]["loaded"] is True
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        status, _, body = _exchange(connection, "GET", "localhost", "/metrics")
+        assert status == 200 and f'autoconfig_config_info{{source="{config}"}}' in body.decode()
     finally:
         process.stop()
 

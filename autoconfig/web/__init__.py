@@ -34,6 +34,9 @@ def init_app(app: Flask) -> None:
     )
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    # No redirect for `//mail//config-v1.1.xml`: werkzeug's would name the host the client's
+    # Host header chose. Such a path is a 404, like any other we do not serve.
+    app.url_map.merge_slashes = False
     jsonbody.init_app(app)  # unsorted keys, and a depth bound on request bodies
     observability.init_app(app)  # first: every later hook knows the endpoint
     ops.init_app(app)

@@ -41,6 +41,7 @@ from werkzeug.exceptions import HTTPException
 from ..accountlimit import SCOPE as ACCOUNT_SCOPE
 from ..accountlimit import login_key
 from ..i18n import request_language
+from ..logs import redact_path
 from ..model import Settings
 from .answers import refusal_answer
 from .context import ADMIT_LOOKUP, services
@@ -247,7 +248,7 @@ def count_refusal(m: Metrics, endpoint: str, path: str, scope: str, rule: str, r
     """Count a refused request in /metrics and log it (without the client's key)."""
     m.rate_limited.labels(endpoint=endpoint, limit=scope).inc()
     log.warning(
-        "rate limit %s refused a request to %s", scope, path,
+        "rate limit %s refused a request to %s", scope, redact_path(path),
         extra={"limit": scope, "rule": rule, "retry_after": retry_after},
     )
 

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, valu
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ..logs import REDACTED_MARK, redact, request_id_var
+from ..logs import REDACTED_MARK, redact, redact_path, request_id_var
 from ..version import __version__
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def _log_access(
 ) -> None:
     # The path and the user agent are the only client-controlled text in the line: scrubbed
     # here, so the logging filter can pass the record through without scanning every field.
-    path = redact(_wsgi_path(environ))
+    path = redact_path(_wsgi_path(environ))
     record = access_log.makeRecord(
         access_log.name, level, __file__, 0, "%s %s %s", (method, path, status), None,
         extra={

@@ -10,6 +10,7 @@ import json
 from functools import cached_property
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from prometheus_client import Gauge
 
 from ..openapi import build_document
 from ..version import __version__
@@ -42,11 +43,7 @@ def healthz() -> Response:
     body = {
         "status": "ok" if storage != "unreachable" else "degraded",
         "version": __version__,
-        "config": {
-            "loaded": True,
-            "source": str(config.source) if config.source else None,
-            "providers": len(config.providers),
-        },
+        "config": {"loaded": True, "providers": len(config.providers)},  # the file's path: /metrics
         "rate_limit_storage": storage,
     }
     response = jsonify(body)
@@ -75,4 +72,17 @@ def openapi_document() -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = _Document(services(app).config.service.public_url)
+    _config_info(app)
     app.register_blueprint(bp)
+
+
+def _config_info(app: Flask) -> None:
+    """Which configuration file this process runs on, for operations only: in /metrics (which
+    the nginx site opens to the monitoring host alone), never in /healthz, which any load
+    balancer or container probe may relay."""
+    source = services(app).config.source
+    info = Gauge(
+        "autoconfig_config_info", "The configuration file the service loaded.", ["source"],
+        registry=metrics(app).registry, multiprocess_mode="max",
+    )
+    info.labels(source=str(source) if source else "").set(1)

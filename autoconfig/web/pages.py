@@ -125,6 +125,17 @@ def check_without_script() -> tuple[str, int]:
     return _page(request.form.get("email", "").strip(), check_needs_script=True)
 
 
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    """The page is written in the language Accept-Language chose (without ?lang=), and may show
+    the address typed: a shared cache must neither keep it nor hand one language to all."""
+    response.vary.add("Accept-Language")
+    if not response.cache_control.no_store:
+        response.cache_control.no_store = True
+        response.cache_control.private = True
+    return response
+
+
 @bp.errorhandler(BucketFull)
 def busy(exc: BucketFull) -> Response:
     """A limit (client setup, or DNS lookups), refused as a page: a person reads it, in their language."""

@@ -1,0 +1,29 @@
+"""docs/architecture.md stays true: every path it names exists."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import REPO
+
+DOC = REPO / "docs" / "architecture.md"
+# `autoconfig/…`, `tests/…`, `templates/…`, `docs/…` in backquotes; `<lang>`-style parts are patterns.
+PATH = re.compile(r"`((?:autoconfig|tests|templates|docs|deploy)/[^`\s]*)`")
+
+
+def named_paths(text: str) -> list[str]:
+    return [p for p in PATH.findall(text) if "<" not in p]
+
+
+def test_every_path_the_architecture_names_exists() -> None:
+    names = named_paths(DOC.read_text(encoding="utf-8"))
+    assert len(names) > 40
+    missing = [name for name in names if not (REPO / name).exists()]
+    assert missing == []
+
+
+def test_the_check_catches_a_path_that_is_gone() -> None:
+    assert named_paths("see `autoconfig/nowhere.py` and `autoconfig/translations/<lang>/x.po`") == [
+        "autoconfig/nowhere.py"
+    ]
+    assert not (REPO / "autoconfig/nowhere.py").exists()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import dns.resolver
 
-from .advice import Answers, Facts, recommend
+from .advice import Advice, Answers, Facts, recommend
 from .directory import Directory
 from .discovery import Discoverer, as_checks
 from .languages import choose_language
@@ -142,6 +142,7 @@ class Diagnosis:
             extras=(self._discovery_job(),),
         )
         self._finished: float | None = None
+        self._advice: Advice | None = None
 
     def _discovery_job(self) -> ExtraJob:
         """Will the customer's programs find these settings by themselves? (domain-wide)"""
@@ -166,6 +167,9 @@ class Diagnosis:
     def close(self) -> None:
         self._run.close()
 
+    def _run_finished(self) -> bool:
+        return self._finished is not None
+
     def report(self, lang: str | None = None) -> Report:
         """The report in the request's language, or in `lang` (the stored copies)."""
         lang = lang or self.lang
@@ -184,8 +188,13 @@ class Diagnosis:
         )
 
     def recommendation(self, lang: str | None = None) -> Recommendation:
-        """The one place the POP3-or-IMAP advice is attached to a report."""
-        advice = recommend(self.request.answers, facts_from(self._run.results()))
+        """The one place the POP3-or-IMAP advice is attached to a report (weighed once, then
+        only put into words: the stored copies ask again in each language)."""
+        advice = self._advice
+        if advice is None or not self._run_finished():
+            advice = recommend(self.request.answers, facts_from(self._run.results()))
+            if self._run_finished():
+                self._advice = advice
         faq_url = self.owner.config.service.help_for(self.settings.provider).faq_url  # a reseller's own FAQ
         return explain(advice, lang or self.lang, faq_url)
 

@@ -18,7 +18,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from autoconfig import create_app, tickets
+from autoconfig.diagnose import DiagnosisRequest, Diagnostician
+from autoconfig.probes import Secret
+from autoconfig.schemas.diagnostics import ReportSchema
 from autoconfig.web.context import services
+from autoconfig.web.reports import translated
 from tests.diagnostics_helpers import dovecot_servers, make, publish_example_zone, raw_config
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
@@ -187,3 +191,18 @@ def test_codes_avoid_the_look_alikes_and_read_back_in_any_spelling() -> None:
     code = codes[0]
     assert tickets.parse_code(tickets.show_code(code).lower()) == code
     assert tickets.parse_code("K7P-4QO") is None and tickets.parse_code("K7P-4Q") is None
+
+
+def test_the_stored_copy_in_another_language_is_the_report_dumped_in_that_language(
+        make_app: AppFactory, tmp_path: Path) -> None:
+    # Given a real finished diagnosis (with a password: logins, folders, advice) dumped in Italian
+    app = make_app(f"sqlite:///{tmp_path / 'r.db'}")
+    svc = services(app)
+    owner = Diagnostician(svc.config, svc.directory, svc.resolver)
+    diagnosis = owner.start(DiagnosisRequest(ALICE.address, Secret(ALICE.password), lang="it"))
+    shown = ReportSchema().dump(diagnosis.run())
+    # When the English copy is made the cheap way, by swapping the words
+    english = translated(diagnosis, shown, "en")
+    # Then it is exactly what dumping the English report gives
+    assert english == ReportSchema().dump(diagnosis.report("en"))
+    assert english["checks"][0]["message"] != shown["checks"][0]["message"]

@@ -287,6 +287,33 @@ def test_health_and_metrics_only_for_the_local_monitoring(front: Front) -> None:
     assert front.https("GET", CANONICAL, "/metrics", source="127.0.0.4")[0] == 403
 
 
+def test_idle_connections_hold_gunicorn_but_not_the_front(front: Front) -> None:
+    """Why the container (and every install) ships behind the nginx site: gunicorn's gthread
+    worker gives each new connection a thread until its request arrives, so a few idle
+    connections freeze it (16 froze /healthz for 14 s in the attack); nginx buffers whole
+    requests, so idle clients of the front never reach gunicorn's threads."""
+    threads = front.service.threads
+    idle = [socket.create_connection(("127.0.0.1", front.https_port), timeout=5) for _ in range(4 * threads)]
+    idle += [socket.create_connection(("127.0.0.1", front.http_port), timeout=5) for _ in range(4 * threads)]
+    try:
+        # Behind the front, the service answers while the idle connections stay open
+        assert front.https("GET", CANONICAL, "/healthz", source="127.0.0.1")[0] == 200
+        assert front.http("GET", "autoconfig.cliente.example", "/mail/config-v1.1.xml?emailaddress=a@example.com",
+                          source="127.0.0.1")[0] == 200
+        # while as many idle connections straight to gunicorn leave no thread for the same request
+        direct = [socket.create_connection(("127.0.0.1", front.service.port), timeout=5) for _ in range(threads)]
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", front.service.port, timeout=2)
+            with pytest.raises(TimeoutError):
+                _exchange(connection, "GET", "localhost", "/healthz")
+        finally:
+            for sock in direct:
+                sock.close()
+    finally:
+        for sock in idle:
+            sock.close()
+
+
 def test_nginx_passes_its_request_id_and_hides_its_version(front: Front) -> None:
     status, headers, _ = front.https("GET", CANONICAL, "/api/v1/openapi.json", source="127.0.0.7")
     assert status == 200

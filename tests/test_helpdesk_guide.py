@@ -145,7 +145,7 @@ def test_the_page_labels_it_quotes_are_the_pages(client: FlaskClient) -> None:
         ("Mostra le impostazioni", "Show settings"),
         ("Attenzione", "Attention"),
         ("Problema", "Problem"),
-        ("Saltato", "Skipped"),
+        ("Non verificato", "Not checked"),
         ("Cosa fare:", "What to do:"),
     ]:
         assert it in italian and en in english, (it, en)

@@ -72,9 +72,10 @@ def test_language_switch_keeps_address_and_answers(client: FlaskClient) -> None:
 
 
 def server_card(doc: HtmlElement, protocol: str) -> dict[str, str]:
+    """A settings card's values as a person reads them (without the copy buttons' words)."""
     card = doc.get_element_by_id(f"server-{protocol}").getparent()
     names = [dt.text_content().strip() for dt in card.iter("dt")]
-    values = [dd.text_content().strip() for dd in card.iter("dd")]
+    values = ["".join(dd.xpath("./text() | ./code//text()")).strip() for dd in card.iter("dd")]
     return dict(zip(names, values, strict=True))
 
 
@@ -186,18 +187,21 @@ def test_all_dont_know_still_advises_imap(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
+    ("query", "field", "lang", "says"),
     [
-        ("devices=0", "devices"),
-        ("devices=lots", "devices"),
-        ("quota_percent=300", "quota_percent"),
-        ("connectivity=satellite", "connectivity"),
-        ("webmail=perhaps", "webmail"),
+        ("devices=0", "devices", "en", "Type a whole number from 1 to 1000."),
+        ("devices=lots", "devices", "it", "Scrivi un numero intero da 1 a 1000."),
+        ("quota_percent=300", "quota_percent", "en", "Type a number from 0 to 100."),
+        ("quota_percent=-1", "quota_percent", "it", "Scrivi un numero da 0 a 100."),
+        ("connectivity=satellite", "connectivity", "en", "Choose one of the answers."),
+        ("webmail=perhaps", "webmail", "it", "Scegli una delle risposte."),
     ],
 )
-def test_a_bad_answer_is_marked_at_its_question(client: FlaskClient, query: str, field: str) -> None:
-    doc = page(client, f"?lang=en&advise=1&{query}", status=400)
-    assert doc.get_element_by_id(f"{field}-error").text == "Please check this answer."
+def test_a_bad_answer_is_marked_at_its_question_with_what_is_allowed(
+    client: FlaskClient, query: str, field: str, lang: str, says: str
+) -> None:
+    doc = page(client, f"?lang={lang}&advise=1&{query}", status=400)
+    assert doc.get_element_by_id(f"{field}-error").text == says
     assert doc.get_element_by_id("advice-result", None) is None
 
 
@@ -327,3 +331,71 @@ def test_page_is_small(client: FlaskClient) -> None:
         js = response.get_data()
     assert len(html) + len(css) + len(js) < 60_000
     assert not re.search(rb"https?://(?!support\.example\.com|webmail\.example\.com)", html)
+
+
+# --- what a new user stumbled on -----------------------------------------------------------
+
+
+def test_settings_values_wrap_only_between_parts_and_each_has_a_copy_button(client: FlaskClient) -> None:
+    html = client.get(f"/?email={EMAIL}&lang=en").get_data(as_text=True)
+    doc = lxml.html.fromstring(html)
+    card = doc.get_element_by_id("server-imap").getparent()
+    # The user name may break after "." or "@" only: never inside "example" or "com"
+    assert "<code>mario.<wbr>rossi@<wbr>example.<wbr>com</code>" in html
+    # A copy button per value to type, carrying the exact value, shown by the script only
+    buttons = {b.get("aria-label"): b for b in card.xpath(".//button[contains(@class,'copy')]")}
+    assert set(buttons) == {"Copy: Server", "Copy: Port", "Copy: User name"}
+    assert buttons["Copy: User name"].get("data-copy") == EMAIL
+    assert buttons["Copy: Server"].get("data-copy") == "mail.example.com"
+    assert buttons["Copy: Port"].get("data-copy") == "993"
+    assert all(b.get("hidden") is not None and b.get("type") == "button" for b in buttons.values())
+
+
+def test_hostile_values_stay_text_in_the_breakable_filter() -> None:
+    from autoconfig.web.pages import breakable
+
+    assert str(breakable("<b>a.b</b>@x")) == "&lt;b&gt;a.<wbr>b&lt;/b&gt;@<wbr>x"
+
+
+def test_the_page_has_a_favicon(client: FlaskClient) -> None:
+    doc = page(client, "?lang=en")
+    (icon,) = doc.xpath("//link[@rel='icon']/@href")
+    with client.get(icon) as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/svg+xml"
+        assert b"<svg" in response.get_data() and b"<script" not in response.get_data()
+
+
+@pytest.mark.parametrize(("base_url", "claims_encryption"), [("http://localhost", False), ("https://localhost", True)])
+def test_the_password_hint_claims_encryption_only_over_https(
+    client: FlaskClient, base_url: str, claims_encryption: bool
+) -> None:
+    response = client.get(f"/?email={EMAIL}&lang=en", base_url=base_url)
+    hint = lxml.html.fromstring(response.get_data(as_text=True)).get_element_by_id("password-help").text_content()
+    assert ("encrypted connection" in hint) is claims_encryption
+    assert "never stored or shown in the results" in hint
+    italian = client.get(f"/?email={EMAIL}&lang=it", base_url=base_url).get_data(as_text=True)
+    assert ("Viaggia solo su connessioni cifrate" in italian) is claims_encryption
+
+
+def test_results_put_the_verdict_first_and_the_details_one_click_away(client: FlaskClient) -> None:
+    doc = page(client, f"?email={EMAIL}&lang=en")
+    results = doc.get_element_by_id("check-results")
+    order = [e.get("id") for e in results.iter() if e.get("id") in ("check-verdict", "check-ticket", "check-details")]
+    assert order == ["check-verdict", "check-ticket", "check-details"]
+    details = doc.get_element_by_id("check-details")
+    assert details.tag == "details" and details.get("open") is None
+    assert details.findtext("summary") == "All the checks, by protocol"
+    assert details.xpath(".//*[@id='check-groups']")
+    verdict = doc.get_element_by_id("check-verdict")
+    assert verdict.get("data-l-start") == "Start here"
+    assert verdict.get("data-l-because-many") == "It also stopped {count} other checks."
+
+
+def test_the_questions_read_as_spoken_to_a_customer(client: FlaskClient) -> None:
+    english = text(page(client, "?lang=en"))
+    italian = text(page(client, "?lang=it"))
+    assert "Do you need to read your mail, attachments included, without an internet connection?" in english
+    assert "Must you" not in english and "where there is no connection" not in english
+    assert "Ti serve leggere la posta, allegati compresi, anche senza connessione a Internet?" in italian
+    assert "Su quanti computer, telefoni e tablet leggi questa casella?" in italian

@@ -104,10 +104,55 @@
     this.summary.value = "";
     byId("check-copy-state").textContent = "";
     byId("check-recommendation").hidden = true;
+    byId("check-verdict").hidden = true;
     byId("check-ticket").hidden = true;
     byId("check-no-ticket").hidden = true;
     this.results.hidden = true;
   };
+
+  /* The verdict first: everything works, or the problems by root cause with the one to start
+   * with marked. It comes whole in the report (`verdict`, grouped by autoconfig/problems.py),
+   * so the page, the reopened report at /r/<token> and the API all say the same. */
+  function showVerdict(labels, report) {
+    var box = byId("check-verdict");
+    if (!box) return;
+    var verdict = report.verdict;
+    var problems = byId("check-problems");
+    var unchecked = byId("check-unchecked");
+    problems.textContent = "";
+    unchecked.textContent = "";
+    if (!verdict || !verdict.message) {
+      box.hidden = true;
+      return;
+    }
+    box.className = "card verdict status-" + statusOf(verdict.status);
+    byId("check-verdict-headline").textContent = verdict.message;
+    (verdict.problems || []).forEach(function (problem, index) {
+      var item = el("li", "problem status-" + statusOf(problem.status));
+      item.appendChild(mark(labels, problem.status));
+      var body = el("div", "problem-body");
+      if (index === 0) body.appendChild(el("p", "start-here", label(box, "start")));
+      (problem.messages || []).forEach(function (text) { body.appendChild(el("p", "problem-message", text)); });
+      if (problem.remedy) {
+        var remedy = el("p", "check-remedy");
+        remedy.appendChild(el("strong", null, label(labels, "remedy") + " "));
+        remedy.appendChild(document.createTextNode(problem.remedy));
+        body.appendChild(remedy);
+      }
+      var scope = [];
+      var protocols = (problem.protocols || []).map(function (p) { return String(p).toUpperCase(); });
+      if (protocols.length) scope.push(label(box, "affects") + " " + protocols.join(", ") + ".");
+      var more = (problem.consequences || []).length;
+      if (more) scope.push(label(box, more === 1 ? "because-one" : "because-many").replace("{count}", more));
+      if (scope.length) body.appendChild(el("p", "problem-scope", scope.join(" ")));
+      item.appendChild(body);
+      problems.appendChild(item);
+    });
+    (verdict.unchecked || []).forEach(function (text) { unchecked.appendChild(el("li", null, text)); });
+    problems.hidden = !problems.children.length;
+    unchecked.hidden = !unchecked.children.length;
+    box.hidden = false;
+  }
 
   Check.prototype.step = function (check) {
     this.checks.push(check);
@@ -176,6 +221,7 @@
       byId("check-recommendation").hidden = false;
     }
 
+    showVerdict(labels, report);
     this.ticket(report);
     this.summary.value = this.summaryText(report, checks);
     this.steps.hidden = true; /* the grouped results below say it all again, better */
@@ -210,9 +256,17 @@
       label(labels, "account") + ": " + (report.email || ""),
       label(labels, "when") + ": " + (report.started_at || new Date().toISOString()),
       label(labels, "result") + ": " + label(labels, statusOf(report.status)) +
-        (typeof report.duration_ms === "number" ? " (" + report.duration_ms + " ms)" : ""),
-      ""
+        (typeof report.duration_ms === "number" ? " (" + report.duration_ms + " ms)" : "")
     ]);
+    var verdict = report.verdict;
+    if (verdict && verdict.message) {
+      lines.push(verdict.message);
+      (verdict.problems || []).forEach(function (p, i) {
+        lines.push("  " + (i + 1) + ". " + (p.messages || []).join(" ") + " (" + p.code + ", " +
+          (p.checks || []).concat(p.consequences || []).length + ")");
+      });
+    }
+    lines.push("");
     checks.forEach(function (c) {
       lines.push("[" + label(labels, statusOf(c.status)).toUpperCase() + "] " + context(c) + " \u2014 " +
         (c.message || c.code || "") + (c.code ? " (" + c.code + ")" : ""));
@@ -330,7 +384,37 @@
     }
   }
 
+  /* The copy button beside each settings value: shown only when the script runs; copies the
+   * value, or selects it for copying by hand where the clipboard is not allowed. */
+  function copyButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("button.copy[data-copy]"), function (button) {
+      var idle = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var value = button.getAttribute("data-copy");
+        function done() {
+          button.textContent = button.getAttribute("data-copied") || idle;
+          setTimeout(function () { button.textContent = idle; }, 2000);
+        }
+        function byHand() {
+          var code = button.parentNode.querySelector("code");
+          var range = document.createRange();
+          range.selectNodeContents(code);
+          var selection = window.getSelection();
+          selection.removeAllRanges();
+          selection.addRange(range);
+        }
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(value).then(done, byHand);
+        } else {
+          byHand();
+        }
+      });
+    });
+  }
+
   function start() {
+    copyButtons();
     var results = byId("check-results");
     if (!results) return;
     var form = byId("check-form");

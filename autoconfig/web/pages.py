@@ -9,6 +9,7 @@ diagnostics API and shows each check as it streams in.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from markupsafe import Markup, escape
+from marshmallow import fields, validate
 
 from ..advice import CONNECTIVITY, recommend
 from ..directory import DnsUnavailable
@@ -106,9 +109,30 @@ def _advice(
         answers = load(AnswersSchema(), present)
     except InvalidBody as exc:
         wrong = {problem.field for problem in exc.problems}
-        return None, given, {name: _("Please check this answer.") for name in wrong if name}
+        return None, given, {name: _answer_error(name) for name in wrong if name}
     faq_url = services().config.service.help_for(settings.provider if settings else None).faq_url
     return explain(recommend(answers), lang, faq_url), given, {}
+
+
+def _answer_error(name: str) -> str:
+    """What a wrong answer should be, with the range the advice accepts (read from its schema)."""
+    field = AnswersSchema().fields.get(name)
+    ranges = [rule for rule in getattr(field, "validators", ()) if isinstance(rule, validate.Range)]
+    if ranges:
+        low, high = ranges[0].min, ranges[0].max
+        if isinstance(field, fields.Integer):
+            return _("Type a whole number from %(low)s to %(high)s.", low=low, high=high)
+        return _("Type a number from %(low)s to %(high)s.", low=low, high=high)
+    return _("Choose one of the answers.")
+
+
+_BREAK_AFTER = re.compile(r"(?<=[@.])")
+
+
+@bp.app_template_filter("breakable")
+def breakable(value: object) -> Markup:
+    """A host or user name that may wrap after "@" and ".", never inside a word."""
+    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(str(value)))
 
 
 @bp.get("/")
@@ -193,6 +217,7 @@ def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
         security_labels=SECURITY_LABELS,
         auth_labels=AUTH_LABELS,
         check_needs_script=check_needs_script,
+        served_securely=request.is_secure,
         **_frame(settings, email),
     )
     return html, status

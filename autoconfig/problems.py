@@ -7,7 +7,8 @@ Grouping is generic, from two facts every check already carries:
   it is a consequence of that check's problem, followed through chains (skip → skip → root);
 - failing checks that ask the customer to do the same thing (the same remedy text) are one
   problem: a name that does not resolve on three servers, or every lookup failing because a
-  resolver does not answer, needs one fix.
+  resolver does not answer, needs one fix. `SAME_CAUSE` adds the few codes whose remedies
+  differ in wording only (a refused password, incoming and outgoing).
 
 Pure: described checks in, frozen results out. The page, the report JSON (`verdict`) and so
 the customer's reopened report and the helpdesk summary all read the same result.
@@ -21,9 +22,12 @@ from typing import Protocol as Structure
 
 from .messages import words
 from .model import Protocol, Status
-from .probes.base import CheckResult
+from .probes.base import CheckResult, Kind
 
 FAILING = (Status.ERROR, Status.WARNING)
+# Codes whose remedies are worded per server, but that one report can only mean one thing:
+# the password typed once for every server was refused (incoming and outgoing alike).
+SAME_CAUSE = {"auth.failed": "credentials", "smtp.auth_failed": "credentials"}
 
 
 class DescribedCheck(Structure):
@@ -80,10 +84,17 @@ def _cause(check: DescribedCheck, by_id: dict[str, DescribedCheck]) -> Described
 
 
 def _key(check: DescribedCheck) -> tuple[str, ...]:
-    """Failing checks with the same key are one problem: the same remedy, the same thing to do."""
+    """Failing checks with the same key are one problem: the same thing to do. That is the
+    same remedy once filled in, whatever the codes; and the domain's DNS records with one
+    code are one problem too (four SRV records to publish: one edit of one zone)."""
+    code = check.check.code
+    if code in SAME_CAUSE:
+        return ("cause", SAME_CAUSE[code])
+    if check.check.kind is Kind.DNS and check.remedy and "{" in (words(code, "en").remedy or ""):
+        return ("dns", code)  # the same remedy but for the record it names
     if check.remedy:
         return ("remedy", check.remedy)
-    return ("message", check.check.code, check.message)
+    return ("message", code, check.message)
 
 
 def group(checks: Sequence[DescribedCheck]) -> tuple[Problem, ...]:

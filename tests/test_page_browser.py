@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = REPO / "tests" / "artifacts"
 DOMAIN = "example.test"
+BROKEN = "broken.test"  # its mail servers' name is missing from DNS: one root cause, many checks
 FAQ = "https://support.example.com/faq/pop3-imap"
 # What the page must work under (the production headers may be stricter, never looser).
 REQUIRED_CSP = (
@@ -99,6 +100,21 @@ def service_config(dovecot: DovecotServer, test_ca: TestCA, dns_server: KnotServ
             ],
         },
     )
+    raw["provider"].insert(
+        1,
+        {
+            "id": "broken",
+            "name": "Broken Hosting S.r.l.",
+            "short_name": "Broken",
+            "domains": [BROKEN],
+            "username": "%EMAILADDRESS%",
+            "server": [
+                {"protocol": "imap", "hostname": f"mail.{BROKEN}", "port": 993, "security": "tls"},
+                {"protocol": "pop3", "hostname": f"mail.{BROKEN}", "port": 995, "security": "tls"},
+                {"protocol": "smtp", "hostname": f"mail.{BROKEN}", "port": 587, "security": "starttls"},
+            ],
+        },
+    )
     return raw
 
 
@@ -114,6 +130,7 @@ def service(
         {host} IN A {dovecot_healthy.host_ip}
         """,
     )
+    dns_server.set_zone(BROKEN, f"@ IN MX 10 mail.{BROKEN}.")  # and no address for mail.{BROKEN}
     path = write_config(
         service_config(dovecot_healthy, test_ca, dns_server), tmp_path_factory.mktemp("browser") / "autoconfig.toml"
     )
@@ -240,10 +257,10 @@ def test_faq_link_prefills_the_address_and_shows_settings(page: Page, service: S
 def test_answering_the_questions_by_keyboard_gives_advice(page: Page, service: ServiceProcess, watch: Watch) -> None:
     page.goto(f"{service.url}/?lang=en&email={ALICE.address}")
     # When the customer answers with the keyboard only
-    devices = page.get_by_label("How many computers, phones and tablets will read this mailbox?")
+    devices = page.get_by_label("On how many computers, phones and tablets do you read this mailbox?")
     devices.focus()
     page.keyboard.type("1")
-    offline = page.get_by_role("group", name=re.compile("read all your mail"))
+    offline = page.get_by_role("group", name=re.compile("read your mail, attachments included"))
     offline.get_by_label("Yes", exact=True).focus()
     page.keyboard.press("Space")
     webmail = page.get_by_role("group", name="Do you also read mail in the browser (webmail)?")
@@ -267,7 +284,7 @@ def test_answering_the_questions_by_keyboard_gives_advice(page: Page, service: S
 def test_advice_in_italian_on_a_phone(page: Page, service: ServiceProcess, watch: Watch) -> None:
     page.set_viewport_size(PHONE)
     page.goto(service.url + "/")
-    page.get_by_label("Da quanti computer, telefoni e tablet leggerai questa casella?").fill("3")
+    page.get_by_label("Su quanti computer, telefoni e tablet leggi questa casella?").fill("3")
     page.get_by_role("group", name="Com’è la tua connessione a Internet?").get_by_label("Lenta o instabile").check()
     page.get_by_role("button", name="Ricevi il consiglio").click()
     result = page.locator("#advice-result")
@@ -340,11 +357,16 @@ def test_check_streams_progress_then_results_and_never_shows_the_password(
     assert min(steps) < shown, "progress arrived only with the final report"
     assert len(set(steps)) >= 2, "every check arrived at once: the stream is not live"
     expect(page.locator("#check-state")).to_have_text("Check finished.")
-    # And the results are grouped by protocol with a status mark on every check
+    # And the verdict comes first: all is well, and the login was tried
+    expect(page.locator("#check-verdict-headline")).to_be_visible()
+    assert_verdict_first(page)
+    page.locator("#check-verdict").screenshot(path=str(ARTIFACTS / "check-en-verdict.png"))
+    # And, one click away, the results are grouped by protocol with a status mark on every check
+    open_details(page)
     groups = results.locator(".check-group h4")
     expect(groups).to_have_text(["Domain and DNS", "IMAP", "POP3", "SMTP"])
     marks = results.locator(".check .mark-text").all_inner_texts()
-    assert marks and set(marks) <= {"OK", "Attention", "Problem", "Skipped"}
+    assert marks and set(marks) <= {"OK", "Attention", "Problem", "Not checked"}
     imap = results.locator(".check-group", has=page.get_by_role("heading", name="IMAP", exact=True))
     expect(imap.locator(".check.status-ok").first).to_be_visible()
     logins = results.locator(".check", has_text=re.compile(r"log(ged)? ?in|login", re.IGNORECASE))
@@ -391,6 +413,16 @@ def test_check_in_italian_on_a_phone_explains_a_wrong_password(
     results = page.locator("#check-results")
     expect(results).to_be_visible(timeout=20_000)
     expect(page.locator("#check-state")).to_have_text("Verifica completata.")
+    # The results take the focus, so a screen reader reads them next
+    assert page.evaluate("document.activeElement.id") == "check-results"
+    # The verdict comes first: one problem, the wrong password, and what to do
+    expect(page.locator("#check-verdict-headline")).to_have_text("C'è un problema da risolvere.")
+    start = page.locator("#check-problems > li").first
+    expect(start.locator(".start-here")).to_have_text("Inizia da qui")
+    expect(start.locator(".check-remedy")).to_contain_text("Cosa fare:")
+    assert_verdict_first(page)
+    page.locator("#check-verdict").screenshot(path=str(ARTIFACTS / "check-it-phone-verdict.png"))
+    open_details(page)
     expect(page.locator("#check-overall")).to_contain_text("Problema")
     failed = results.locator(".check.status-error").first
     expect(failed.locator(".mark-text")).to_have_text("Problema")
@@ -398,8 +430,10 @@ def test_check_in_italian_on_a_phone_explains_a_wrong_password(
     summary = page.locator("#check-summary").input_value()
     assert re.match(r"Codice: [2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}\nAccount: " + re.escape(ALICE.address), summary)
     assert "[PROBLEMA]" in summary
-    # The results take the focus, so a screen reader reads them next
-    assert page.evaluate("document.activeElement.id") == "check-results"
+    assert "C'è un problema da risolvere." in summary
+    # On a phone the status badges are narrow (the glyph; the word is there for screen readers)
+    widths = page.locator(".check .mark, .problem .mark").evaluate_all("els => els.map(e => e.offsetWidth)")
+    assert widths and max(widths) <= 0.1 * PHONE["width"], widths
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert password_leaks(page, watch, wrong) == []
     shot(page, "check-it-phone")
@@ -409,12 +443,14 @@ def test_check_in_italian_on_a_phone_explains_a_wrong_password(
 def test_check_without_a_password_skips_the_login(page: Page, service: ServiceProcess, watch: Watch) -> None:
     # Given an advice form with a slip in it (0 devices) and one good answer
     page.goto(f"{service.url}/?lang=en&email={ALICE.address}&advise=1&devices=0&webmail=no")
-    expect(page.locator("#devices-error")).to_have_text("Please check this answer.")
+    expect(page.locator("#devices-error")).to_have_text("Type a whole number from 1 to 1000.")
     # When the check runs without a password
     page.get_by_role("button", name="Run the check").click()
     results = page.locator("#check-results")
     expect(results).to_be_visible(timeout=20_000)
-    # Then the logins are skipped, and only the good answer went along
+    # Then the logins are skipped, the verdict says so, and only the good answer went along
+    expect(page.locator("#check-unchecked")).to_contain_text("Login not tried: no password given.")
+    open_details(page)
     expect(results.locator(".check.status-skipped").first).to_be_visible()
     (posted,) = posted_diagnoses(watch)
     assert "password" not in posted
@@ -434,6 +470,22 @@ def test_a_refused_check_says_why(page: Page, service: ServiceProcess, watch: Wa
     expect(page.locator("#check-results")).to_be_hidden()
     expect(page.get_by_role("button", name="Run the check")).to_be_enabled()
     assert_clean_except_http_errors(page, watch)
+
+
+def open_details(page: Page) -> None:
+    """One click from the verdict to every check, grouped by protocol."""
+    page.locator("#check-details > summary").click()
+    expect(page.locator("#check-groups .check-group").first).to_be_visible()
+
+
+def assert_verdict_first(page: Page) -> None:
+    """The verdict is the first thing under the results' title; every check comes below, closed."""
+    tops = page.evaluate(
+        """() => ['check-results-title', 'check-verdict', 'check-details']
+                 .map(id => document.getElementById(id).getBoundingClientRect().top)"""
+    )
+    assert tops == sorted(tops), tops
+    assert page.locator("#check-details").get_attribute("open") is None
 
 
 def assert_clean_except_http_errors(page: Page, watch: Watch) -> None:
@@ -460,8 +512,94 @@ def test_the_secret_link_reopens_the_same_results_in_the_readers_language(
     results = page.locator("#check-results")
     expect(results).to_be_visible(timeout=10_000)
     expect(page.locator("#check-ticket-code")).to_have_text(code)
+    expect(page.locator("#check-verdict-headline")).not_to_be_empty()
+    open_details(page)
     assert page.locator("#check-form").count() == 0 and page.locator("input[type=password]").count() == 0
     assert len(page.locator("#check-results .check-group h4").all_inner_texts()) == len(italian_groups)
     assert page.locator("#check-summary").input_value().startswith(f"Ticket code: {code}\nAccount: {ALICE.address}")
     assert "Domain and DNS" in page.locator("#check-results").inner_text()
     assert watch.foreign == [] and watch.console_errors == []
+
+
+# --- results a customer reads in five seconds ------------------------------------------------
+
+INTERNALS = re.compile(r"\b(?:imap|pop3|smtp|dns)-(?:\d+|folders|quota|mailbox|mx|srv)\b|\w+(?:Error|Exception)\b|[{}]")
+
+
+def test_a_name_missing_from_dns_is_one_problem_with_one_remedy(
+    page: Page, service: ServiceProcess, watch: Watch
+) -> None:
+    # Given a customer whose mail servers' name is not in DNS: every server fails to connect,
+    # and everything after the connection on each of them cannot run
+    page.set_viewport_size(PHONE)
+    page.goto(f"{service.url}/?lang=en&email=mario@{BROKEN}")
+    page.get_by_label("Password (optional)").fill("any-password-1")
+    # When they run the check
+    page.get_by_role("button", name="Run the check").click()
+    expect(page.locator("#check-results")).to_be_visible(timeout=20_000)
+    # Then the verdict comes first and counts ONE problem, the one to start with
+    expect(page.locator("#check-verdict-headline")).to_have_text("There is one problem to fix.")
+    assert_verdict_first(page)
+    expect(page.locator("#check-problems > li")).to_have_count(1)
+    expect(page.locator("#check-problems > li.status-error")).to_have_count(1)
+    # (optional DNS records come after it, under their own title, each kind of record once)
+    expect(page.locator("#check-more-title")).to_have_text("Also worth a look")
+    expect(page.locator("#check-more > li.status-error")).to_have_count(0)
+    start = page.locator("#check-problems > li").first
+    expect(start.locator(".start-here")).to_have_text("Start here")
+    expect(start.locator(".problem-message")).to_have_text(re.compile(f"The name mail.{BROKEN} does not resolve"))
+    expect(start.locator(".check-remedy")).to_contain_text("DNS record (A/AAAA)")
+    expect(start.locator(".problem-scope")).to_contain_text("Concerns: IMAP, POP3, SMTP.")
+    stopped = int(re.search(r"stopped (\d+) other checks", start.locator(".problem-scope").inner_text()).group(1))
+    # And behind the one problem are many lines, one click away
+    open_details(page)
+    rows = page.locator("#check-groups .check:not(.status-ok)").count()
+    assert rows >= 12 and stopped >= 9, (rows, stopped)
+    # And no row cites a step by an id the page never shows, nor any internal name
+    visible = page.evaluate("document.body.innerText")
+    assert not INTERNALS.search(visible), INTERNALS.search(visible)
+    skipped = f"Not checked: the connection to mail.{BROKEN} port 993 failed."
+    expect(page.locator("#check-groups")).to_contain_text(skipped)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "check-dns-broken-en-phone")
+    page.locator("#check-verdict").screenshot(path=str(ARTIFACTS / "check-dns-broken-en-verdict.png"))
+    assert_clean(page, watch)
+
+
+def test_each_setting_has_a_copy_button_and_the_user_name_breaks_only_between_parts(
+    context: BrowserContext, page: Page, service: ServiceProcess, watch: Watch
+) -> None:
+    # Given a customer with a long address, on a narrow phone
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=service.url)
+    page.set_viewport_size({"width": 320, "height": 640})
+    address = f"mario.rossi.amministrazione@{DOMAIN}"
+    page.goto(f"{service.url}/?lang=it&email={address}")
+    card = page.locator("article.server", has=page.locator("#server-imap"))
+    # Then each part of the user name stays whole on its line (breaks only after "." or "@")
+    parts = card.locator("dd.copyable code").nth(2).evaluate(
+        """code => [...code.childNodes].filter(n => n.nodeType === 3).map(n => {
+             const range = document.createRange(); range.selectNodeContents(n);
+             return [n.textContent, range.getClientRects().length];
+           })"""
+    )
+    assert "".join(text for text, _lines in parts) == address
+    assert all(lines == 1 for _text, lines in parts), parts
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    shot(page, "settings-it-narrow-phone")
+    # When they press the copy button beside the user name
+    button = card.get_by_role("button", name="Copia: Nome utente")
+    button.click()
+    # Then the clipboard holds exactly the user name, and the button says so
+    expect(button).to_have_text("Copiato")
+    assert page.evaluate("navigator.clipboard.readText()") == address
+    card.get_by_role("button", name="Copia: Server").click()
+    assert page.evaluate("navigator.clipboard.readText()") == card.locator("dd.copyable code").first.inner_text()
+    assert_clean(page, watch)
+
+
+def test_the_page_has_a_favicon_and_an_honest_password_hint(page: Page, service: ServiceProcess) -> None:
+    page.goto(f"{service.url}/?lang=it&email={ALICE.address}")
+    icon = page.locator("link[rel=icon]").get_attribute("href") or ""
+    assert page.request.get(service.url + icon).ok
+    # The test service is plain http: the page does not claim the password travels encrypted
+    expect(page.locator("#password-help")).not_to_contain_text("cifrat")

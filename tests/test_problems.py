@@ -107,6 +107,15 @@ CASES = {
         ],
         "verdict.problems", ERROR, [("tls.expired", 1, 3), ("smtp.auth_failed", 1, 0)],
     ),
+    "a wrong password refused by every server, incoming and outgoing: one problem": Case(
+        [
+            check("imap-993-auth", ERROR, "auth.failed", username="m@example.com", reply="no"),
+            check("imap-folders", SKIPPED, "skip.no_login", blocked_by="imap-993-auth"),
+            check("pop3-995-auth", ERROR, "auth.failed", username="m@example.com", reply="no"),
+            check("smtp-587-submission", ERROR, "smtp.auth_failed", reply="535"),
+        ],
+        "verdict.problem", ERROR, [("auth.failed", 3, 1)],
+    ),
     "a failure caused by another failure is its consequence": Case(
         [
             check("imap-143-tls", ERROR, "starttls.missing"),
@@ -114,14 +123,35 @@ CASES = {
         ],
         "verdict.problem", ERROR, [("starttls.missing", 1, 1)],
     ),
-    "warnings only": Case(
+    "warnings only: two SRV records to publish in one zone are one thing to do": Case(
         [
             check("dns-mx", OK, "dns.mx_ok", domain="example.com", found="mx1"),
             check("dns-srv-imaps", WARNING, "dns.srv_missing", name="_imaps._tcp.example.com", expected="a"),
             check("dns-srv-submission", WARNING, "dns.srv_missing", name="_submission._tcp.example.com",
                   expected="b"),
         ],
-        "verdict.warnings", WARNING, [("dns.srv_missing", 1, 0), ("dns.srv_missing", 1, 0)],
+        "verdict.warning", WARNING, [("dns.srv_missing", 2, 0)],
+    ),
+    "two warnings": Case(
+        [
+            check("dns-srv-imaps", WARNING, "dns.srv_missing", name="_imaps._tcp.example.com", expected="a"),
+            check("imap-quota", WARNING, "imap.quota_high", percent=95, used="1", limit="2"),
+        ],
+        "verdict.warnings", WARNING, [("dns.srv_missing", 1, 0), ("imap.quota_high", 1, 0)],
+    ),
+    "the same fix on two servers: one problem, each host named in its message": Case(
+        [
+            check("imap-993-tls", ERROR, "tls.expired", host="mail.example.com", not_after="x"),
+            check("smtp-587-tls", ERROR, "tls.expired", host="smtp.example.com", not_after="x"),
+        ],
+        "verdict.problem", ERROR, [("tls.expired", 2, 0)],
+    ),
+    "the same failure on two servers, each with its own remedy: two problems": Case(
+        [
+            check("imap-993-tcp", ERROR, "net.refused", ip="192.0.2.1"),
+            check("smtp-587-tcp", ERROR, "net.refused", ip="192.0.2.2"),
+        ],
+        "verdict.problems", ERROR, [("net.refused", 1, 0), ("net.refused", 1, 0)],
     ),
     "an error comes before a warning that appears earlier": Case(
         [

@@ -118,8 +118,10 @@
     if (!box) return;
     var verdict = report.verdict;
     var problems = byId("check-problems");
+    var more = byId("check-more");
     var unchecked = byId("check-unchecked");
     problems.textContent = "";
+    more.textContent = "";
     unchecked.textContent = "";
     if (!verdict || !verdict.message) {
       box.hidden = true;
@@ -127,12 +129,24 @@
     }
     box.className = "card verdict status-" + statusOf(verdict.status);
     byId("check-verdict-headline").textContent = verdict.message;
+    /* With problems to fix, the warnings come after them, under their own title. */
+    var fixFirst = verdict.status === "error";
     (verdict.problems || []).forEach(function (problem, index) {
       var item = el("li", "problem status-" + statusOf(problem.status));
       item.appendChild(mark(labels, problem.status));
       var body = el("div", "problem-body");
       if (index === 0) body.appendChild(el("p", "start-here", label(box, "start")));
-      (problem.messages || []).forEach(function (text) { body.appendChild(el("p", "problem-message", text)); });
+      var messages = problem.messages || [];
+      if (messages.length) body.appendChild(el("p", "problem-message", messages[0]));
+      if (messages.length > 1) {
+        /* The same failure elsewhere (another record, another host): one click away. */
+        var alike = el("details", "alike");
+        var count = messages.length - 1;
+        alike.appendChild(el("summary", null,
+          label(box, count === 1 ? "alike-one" : "alike-many").replace("{count}", count)));
+        messages.slice(1).forEach(function (text) { alike.appendChild(el("p", "problem-message", text)); });
+        body.appendChild(alike);
+      }
       if (problem.remedy) {
         var remedy = el("p", "check-remedy");
         remedy.appendChild(el("strong", null, label(labels, "remedy") + " "));
@@ -142,14 +156,17 @@
       var scope = [];
       var protocols = (problem.protocols || []).map(function (p) { return String(p).toUpperCase(); });
       if (protocols.length) scope.push(label(box, "affects") + " " + protocols.join(", ") + ".");
-      var more = (problem.consequences || []).length;
-      if (more) scope.push(label(box, more === 1 ? "because-one" : "because-many").replace("{count}", more));
+      var stopped = (problem.consequences || []).length;
+      if (stopped) {
+        scope.push(label(box, stopped === 1 ? "because-one" : "because-many").replace("{count}", stopped));
+      }
       if (scope.length) body.appendChild(el("p", "problem-scope", scope.join(" ")));
       item.appendChild(body);
-      problems.appendChild(item);
+      (fixFirst && problem.status !== "error" ? more : problems).appendChild(item);
     });
     (verdict.unchecked || []).forEach(function (text) { unchecked.appendChild(el("li", null, text)); });
     problems.hidden = !problems.children.length;
+    more.hidden = byId("check-more-title").hidden = !more.children.length;
     unchecked.hidden = !unchecked.children.length;
     box.hidden = false;
   }

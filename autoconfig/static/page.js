@@ -129,7 +129,7 @@
     }
     box.className = "card verdict status-" + statusOf(verdict.status);
     byId("check-verdict-headline").textContent = verdict.message;
-    /* With problems to fix, the warnings come after them, under their own title. */
+    /* With problems to fix, the warnings wait behind them, one click away. */
     var fixFirst = verdict.status === "error";
     (verdict.problems || []).forEach(function (problem, index) {
       var item = el("li", "problem status-" + statusOf(problem.status));
@@ -166,7 +166,9 @@
     });
     (verdict.unchecked || []).forEach(function (text) { unchecked.appendChild(el("li", null, text)); });
     problems.hidden = !problems.children.length;
-    more.hidden = byId("check-more-title").hidden = !more.children.length;
+    var moreTitle = byId("check-more-title");
+    moreTitle.textContent = moreTitle.getAttribute("data-l-title") + " (" + more.children.length + ")";
+    byId("check-more-box").hidden = !more.children.length;
     unchecked.hidden = !unchecked.children.length;
     box.hidden = false;
   }

@@ -32,8 +32,8 @@ SPEC_CODES = [
 # Codes whose check can end in warning or error: a person needs to be told what to do.
 PROBLEMS = [
     code for code in CATALOGUE
-    if code.split(".", 1)[0] in {"net", "proto", "tls", "starttls", "auth", "imap", "pop3", "smtp", "diag"}
-    and not code.endswith(("_ok", ".ok", "skipped", "quota_unsupported", "quota_unlimited"))
+    if code.split(".", 1)[0] in {"net", "proto", "tls", "starttls", "auth", "imap", "pop3", "smtp", "diag", "discovery"}
+    and not code.endswith(("_ok", ".ok", "skipped", "quota_unsupported", "quota_unlimited", "via_mx", "profile_signed"))
 ]
 
 

@@ -83,15 +83,15 @@ def client_address() -> ClientAddress | None:
 
 
 def _lines(diagnosis: Diagnosis, m: Metrics) -> Iterator[str]:
-    """Each check as it ends, then the report; each counted in /metrics as it is sent."""
+    """Each check as it ends, then the report. /metrics counts the report's checks, as for a
+    whole answer: the report may name a root cause the streamed lines could not know yet (our
+    resolver down turns the names that failed with it into skip.resolver_down)."""
     try:
         for check in diagnosis:
-            line = json.dumps(CheckLineSchema().dump(check), ensure_ascii=False) + "\n"
-            m.count_check(check.check.code, check.check.status.value)
-            yield line
+            yield json.dumps(CheckLineSchema().dump(check), ensure_ascii=False) + "\n"
         report = diagnosis.report()
         line = json.dumps(ticketed(diagnosis, ReportLineSchema().dump(report)), ensure_ascii=False) + "\n"
-        m.count_diagnosis(report.status.value)
+        _count(m, report)
         yield line
     finally:
         diagnosis.close()  # the client may leave early: stop the probes

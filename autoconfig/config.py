@@ -35,6 +35,8 @@ from .signing import check_signing_material
 
 ENV_VAR = "AUTOCONFIG_CONFIG"
 STATE_ENV_VAR = "AUTOCONFIG_STATE_DIR"
+THREADS_ENV_VAR = "AUTOCONFIG_THREADS"  # gunicorn's threads per worker (deploy/gunicorn.conf.py sets it)
+DEFAULT_THREADS = 16
 DATABASE_FILE = "reports.db"
 DEMO_CONFIG = Path(__file__).with_name("demo") / "autoconfig.toml"
 
@@ -193,3 +195,11 @@ def _provider(p: dict[str, Any], base_dir: Path) -> Provider:
             signing_chain=_path(mobile["signing_chain"], base_dir),
         ),
     )
+
+
+def worker_threads() -> int:
+    """The threads of one worker process, which `max_concurrent = 0` derives its cap from."""
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV_VAR, DEFAULT_THREADS)))
+    except ValueError:
+        return DEFAULT_THREADS

@@ -18,7 +18,7 @@ from .languages import choose_language
 from .lookup import resolve, settings_for_address
 from .messages import words
 from .model import ClientAddress, Config, Protocol, Secret, Settings, Status
-from .probes import DnsJob, ExtraJob, Run, Toolkit, plan
+from .probes import DnsJob, ExtraJob, Run, Target, Toolkit, plan
 from .probes.base import CheckResult, Deadline, Kind
 from .probes.dns import blame_resolver
 from .probes.folders import FoldersDetails
@@ -27,6 +27,9 @@ from .probes.quota import QuotaDetails
 from .problems import Verdict, verdict
 from .recommendation import Recommendation, explain
 from .services import Services
+from .watch.notices import Notice, for_server, touching
+
+KNOWN_DOWN_STEP_S = 1.0  # each network step's ceiling on a server with a known incident
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,13 @@ class DiagnosisRequest:
 
 @dataclass(frozen=True)
 class DescribedCheck:
-    """A check with its words in the request's language."""
+    """A check with its words in the request's language; a failing check on a server the
+    watch knows is down carries that incident (its remedy then says it is on us)."""
 
     check: CheckResult
     message: str
     remedy: str | None
+    known_incident: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Report:
     checks: tuple[DescribedCheck, ...]
     recommendation: Recommendation | None
     lang: str
+    incidents: tuple[Notice, ...] = ()  # the watch's notices on this address's servers
 
     @property
     def verdict(self) -> Verdict:
@@ -66,9 +72,17 @@ class Report:
         return verdict(self.checks, self.lang)
 
 
-def describe(check: CheckResult, lang: str) -> DescribedCheck:
+def describe(check: CheckResult, lang: str, notices: Sequence[Notice] = ()) -> DescribedCheck:
+    """The check's words; a failing check on a server with a known incident keeps its
+    message (what was seen) but its remedy says the problem is ours: nothing to change."""
     text = words(check.code, lang, check.params)
-    return DescribedCheck(check, text.message, text.remedy)
+    notice = None
+    if notices and check.host is not None and check.status in (Status.ERROR, Status.WARNING):
+        notice = for_server(notices, check.host, check.port or 0)
+    if notice is None:
+        return DescribedCheck(check, text.message, text.remedy)
+    ours = words(notice.catalogue_code, lang, notice.params())
+    return DescribedCheck(check, text.message, ours.remedy, notice)
 
 
 def facts_from(checks: Iterable[CheckResult]) -> Facts | None:
@@ -100,16 +114,19 @@ class Diagnostician:
     """Everything a diagnosis needs that lives as long as the app (TLS contexts, resolver)."""
 
     def __init__(self, config: Config, directory: Directory, resolver: dns.resolver.Resolver,
-                 discoverer: Discoverer | None = None) -> None:
+                 discoverer: Discoverer | None = None,
+                 notices: Callable[[], Sequence[Notice]] | None = None) -> None:
         self.config = config
         self.directory = directory
         self.toolkit = Toolkit.build(config.diagnostics, resolver)
         self.discoverer = discoverer or Discoverer.build(config, resolver)
+        self.notices = notices or _no_notices  # the watch's incidents and maintenance (web: from the database)
 
     @classmethod
-    def for_services(cls, svc: Services, discoverer: Discoverer | None = None) -> Diagnostician:
+    def for_services(cls, svc: Services, discoverer: Discoverer | None = None,
+                     notices: Callable[[], Sequence[Notice]] | None = None) -> Diagnostician:
         """The diagnostician of an app's (or the CLI's) collaborators."""
-        return cls(svc.config, svc.directory, svc.resolver, discoverer)
+        return cls(svc.config, svc.directory, svc.resolver, discoverer, notices)
 
     def language(self, requested: str | None) -> str:
         return choose_language(requested, None, self.config.service.languages)
@@ -133,9 +150,10 @@ class Diagnosis:
         self.lang = lang
         self.started_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self._started = time.monotonic()
+        self.notices = touching(owner.notices(), ((s.hostname, s.port) for s in settings.servers))
         self._run = Run(
             owner.toolkit,
-            plan(settings, request.protocols),
+            _short_on_known_down(plan(settings, request.protocols), self.notices),
             request.password,
             DnsJob(settings, owner.config.service.public_url),
             client=request.client,
@@ -156,7 +174,7 @@ class Diagnosis:
 
     def __iter__(self) -> Iterator[DescribedCheck]:
         for check in self._run:
-            yield describe(check, self.lang)
+            yield describe(check, self.lang, self.notices)
         self._finished = time.monotonic()
 
     def run(self) -> Report:
@@ -173,7 +191,7 @@ class Diagnosis:
     def report(self, lang: str | None = None) -> Report:
         """The report in the request's language, or in `lang` (the stored copies)."""
         lang = lang or self.lang
-        checks = tuple(describe(c, lang) for c in blame_resolver(self._run.results()))
+        checks = tuple(describe(c, lang, self.notices) for c in blame_resolver(self._run.results()))
         ended = self._finished if self._finished is not None else time.monotonic()
         return Report(
             email=self.settings.email,
@@ -185,6 +203,7 @@ class Diagnosis:
             checks=checks,
             recommendation=self.recommendation(lang),
             lang=lang,
+            incidents=self.notices,
         )
 
     def recommendation(self, lang: str | None = None) -> Recommendation:
@@ -197,6 +216,19 @@ class Diagnosis:
                 self._advice = advice
         faq_url = self.owner.config.service.help_for(self.settings.provider).faq_url  # a reseller's own FAQ
         return explain(advice, lang or self.lang, faq_url)
+
+
+def _no_notices() -> tuple[Notice, ...]:
+    return ()
+
+
+def _short_on_known_down(targets: Sequence[Target], notices: Sequence[Notice]) -> tuple[Target, ...]:
+    """A server the watch knows is down gets short step deadlines: the diagnosis says so
+    in a second instead of waiting out the whole budget (and holding a thread meanwhile)."""
+    return tuple(
+        dataclasses.replace(t, step_timeout_s=KNOWN_DOWN_STEP_S) if for_server(notices, t.hostname, t.port) else t
+        for t in targets
+    )
 
 
 def diagnose(owner: Diagnostician, email: str, password: Secret | None = None,

@@ -1133,6 +1133,43 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
             "Wait {retry_after} seconds and try again.",
         ),
     },
+    # HTTP: too many diagnoses running at once in this instance (autoconfig/web/diagnostics.py)
+    "http.busy": {
+        "it": Text(
+            "Il servizio è occupato: stanno girando troppi controlli in questo momento.",
+            "Riprova tra {retry_after} secondi. La configurazione automatica dei programmi di posta "
+            "continua a funzionare.",
+        ),
+        "en": Text(
+            "The service is busy: too many checks are running right now.",
+            "Try again in {retry_after} seconds. Automatic setup of mail programs keeps working.",
+        ),
+    },
+    # Watch: what customers read about our own servers (autoconfig/watch/notices.py)
+    "watch.incident": {
+        "it": Text(
+            "Problema noto da parte nostra su {host} dalle {since}.",
+            "Il problema è nostro e lo stiamo già risolvendo: non devi fare nulla e non cambiare le "
+            "impostazioni del programma di posta, sono corrette.",
+        ),
+        "en": Text(
+            "A known problem on our side on {host} since {since}.",
+            "The problem is ours and we are already working on it: you need do nothing, and do not "
+            "change your mail program's settings, they are right.",
+        ),
+    },
+    "watch.maintenance": {
+        "it": Text(
+            "Manutenzione programmata su {host} fino alle {until}.",
+            "Il servizio torna da solo al termine della manutenzione: non devi fare nulla e non cambiare "
+            "le impostazioni del programma di posta.",
+        ),
+        "en": Text(
+            "Planned maintenance on {host} until {until}.",
+            "The service comes back by itself when the maintenance ends: you need do nothing, and do "
+            "not change your mail program's settings.",
+        ),
+    },
     # Tickets: a finished diagnosis that could not be stored (autoconfig/web/reports.py)
     "ticket.unavailable": {
         "it": Text(

@@ -21,6 +21,7 @@ from .schemas.diagnostics import DiagnosisRequestSchema, ReportSchema
 from .schemas.discovery import DiscoverySchema
 from .schemas.dns import DnsHealthSchema
 from .schemas.settings import SettingsSchema
+from .schemas.status import StatusSchema
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -105,6 +106,19 @@ ERROR_404 = Reply("no provider serves this domain", ErrorSchema)
 ERROR_413 = Reply("the body is too large", ErrorSchema)
 ERROR_415 = Reply("the body is not application/json", ErrorSchema)
 ERROR_503 = Reply("DNS did not answer; try again later", ErrorSchema)
+
+
+class BusySchema(Schema):
+    error = fields.String(required=True, metadata={"example": "busy"})
+    message = fields.String(required=True, metadata={"description": "in the request's language"})
+    remedy = fields.String(allow_none=True)
+    retry_after = fields.Integer(metadata={"description": "seconds; also the Retry-After header"})
+
+
+BUSY_503 = Reply("DNS did not answer (`error` dns_unavailable), or too many diagnoses are running in this instance "
+                 "(`error` busy, `[diagnostics] max_concurrent`); try again after Retry-After",
+                 {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/Busy"}]},
+                 headers=RETRY_AFTER)
 ERROR_429 = Reply("a rate limit refused the request", RateLimitedSchema, headers=RETRY_AFTER)
 XML_TEXT = {"type": "string", "format": "xml"}
 # Autodiscover v2 answers a protocol it does not serve in Exchange's own shape; a bad address
@@ -254,7 +268,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=DiagnosisRequestSchema,
         responses={
             200: Reply("the report", ReportSchema, alternatives={NDJSON: NDJSON_TEXT}),
-            400: ERROR_400, 404: ERROR_404, 413: ERROR_413, 415: ERROR_415, 429: ERROR_429, 503: ERROR_503,
+            400: ERROR_400, 404: ERROR_404, 413: ERROR_413, 415: ERROR_415, 429: ERROR_429, 503: BUSY_503,
         },
         rate_limited=True,
     ),
@@ -269,6 +283,18 @@ OPERATIONS: tuple[Operation, ...] = (
         responses={200: Reply("the report", ReportSchema),
                    404: Reply("no such report, or it expired", ErrorSchema),
                    503: Reply("the reports database is unreachable", ErrorSchema)},
+    ),
+    Operation(
+        "get", "/api/v1/status", "Our servers: which work, and the known incidents", "api",
+        description="Public. As `autoconfig watch` last saw them: each configured server (IMAP, POP3, SMTP) "
+        "works or not, and the incidents (two failed rounds in a row) and planned maintenance in force, with "
+        "their start in UTC and words in the request's language. With `email`, the servers of that address "
+        "(a `%EMAILDOMAIN%` host expanded); without it, the servers the configuration names literally.",
+        parameters=(Param("email", "only this address's servers (optional)"),
+                    Param("lang", "it or en", schema={"type": "string", "enum": ["it", "en"]})),
+        responses={200: Reply("the servers and incidents", StatusSchema), 400: ERROR_400, 404: ERROR_404,
+                   429: ERROR_429},
+        rate_limited=True,
     ),
     Operation(
         "post", "/api/v1/advice", "POP3 or IMAP, with reasons", "api",
@@ -435,6 +461,7 @@ def build_document(
             {"name": "helpdesk", "description": "staff only: the console and its API"},
         ],
     )
+    spec.components.schema("Busy", schema=BusySchema)  # named in the diagnostics' 503 oneOf
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method] = _operation(op)

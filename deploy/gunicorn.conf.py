@@ -96,6 +96,12 @@ def when_ready(server: Any) -> None:
     )
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """Tell the app its thread count (command-line --threads included): `[diagnostics]
+    max_concurrent = 0` caps the diagnoses running at once at half of it."""
+    os.environ["AUTOCONFIG_THREADS"] = str(worker.cfg.threads)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 

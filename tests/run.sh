@@ -17,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"
 fi
 # Debian starts these daemons on install; the tests run their own on loopback.
-for svc in dovecot knot redis-server nginx postfix postgresql; do
+for svc in dovecot knot redis-server nginx postfix postgresql prometheus prometheus-node-exporter; do
     systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done
 

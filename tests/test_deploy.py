@@ -8,10 +8,12 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import ssl
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ SITE = DEPLOY / "nginx" / "autoconfig.conf"
 PROXY_SNIPPET = DEPLOY / "nginx" / "autoconfig-proxy.conf"
 WELLKNOWN_SNIPPET = DEPLOY / "nginx" / "autoconfig-wellknown.conf"
 UNIT = DEPLOY / "systemd" / "autoconfig.service"
+WATCH_UNIT = DEPLOY / "systemd" / "autoconfig-watch.service"
 DOCKERFILE = DEPLOY / "Dockerfile"
 CANONICAL = "autoconfig.example.com"
 ADDRESS = "mario.rossi@example.com"
@@ -324,12 +327,12 @@ def test_nginx_passes_its_request_id_and_hides_its_version(front: Front) -> None
 
 # -- systemd ------------------------------------------------------------------------------
 
-def unit_for_this_checkout(tmp_path: Path) -> Path:
-    text = UNIT.read_text()
+def unit_for_this_checkout(tmp_path: Path, unit: Path = UNIT) -> Path:
+    text = unit.read_text()
     venv_bin = Path(sys.executable).parent
-    assert "/opt/autoconfig/venv/bin/" in text and "/opt/autoconfig/deploy/gunicorn.conf.py" in text
+    assert "/opt/autoconfig/venv/bin/" in text
     text = text.replace("/opt/autoconfig/venv/bin", str(venv_bin)).replace("/opt/autoconfig", str(REPO))
-    path = tmp_path / "autoconfig.service"
+    path = tmp_path / unit.name
     path.write_text(text)
     return path
 
@@ -368,6 +371,59 @@ def test_the_units_commands_start_and_check_the_service(tmp_path: Path) -> None:
         assert status == 200 and f'autoconfig_config_info{{source="{config}"}}' in body.decode()
     finally:
         process.stop()
+
+
+HARDENING = re.compile(r"^(NoNewPrivileges|CapabilityBoundingSet|AmbientCapabilities|Private\w+|Protect\w+|"
+                       r"Restrict\w+|LockPersonality|SystemCall\w+|UMask)=.*$", re.M)
+
+
+def test_systemd_accepts_the_watch_unit_without_a_complaint(tmp_path: Path) -> None:
+    result = subprocess.run(["systemd-analyze", "verify", str(unit_for_this_checkout(tmp_path, WATCH_UNIT))],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
+
+
+def test_the_watch_unit_is_hardened_like_the_web_unit() -> None:
+    web = HARDENING.findall(UNIT.read_text())
+    assert len(web) > 15
+    assert sorted(re.findall(r"^(?:" + "|".join(map(re.escape, web)) + r")=.*$", WATCH_UNIT.read_text(), re.M)) \
+        == sorted(m.group(0) for m in HARDENING.finditer(UNIT.read_text()))
+    exposure = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(WATCH_UNIT)],
+                              capture_output=True, text=True, timeout=60)
+    web_exposure = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(UNIT)],
+                                  capture_output=True, text=True, timeout=60)
+    score = re.compile(r"Overall exposure level for \S+: (\d+\.\d+)")
+    if exposure.returncode == 0 and web_exposure.returncode == 0:  # --offline needs systemd 252
+        assert float(score.search(exposure.stdout).group(1)) <= float(score.search(web_exposure.stdout).group(1))  # type: ignore[union-attr]
+
+
+def test_the_watch_units_commands_run_rounds_and_stop_cleanly(tmp_path: Path) -> None:
+    # Run ExecStartPre and ExecStart as systemd would; DNS at a loopback port nobody answers
+    unit = unit_for_this_checkout(tmp_path, WATCH_UNIT).read_text()
+    raw = base_raw()
+    raw["dns"] = {"nameservers": [f"127.0.0.1:{free_ports(1)[0]}"], "timeout_s": 0.5}
+    raw["diagnostics"] = {"budget_s": 2, "connect_timeout_s": 1}
+    raw["watch"] = {"interval_s": 0.5}
+    raw["reports"] = {"database_url": f"sqlite:///{tmp_path / 'reports.db'}"}
+    config = write_config(raw, tmp_path / "autoconfig.toml")
+    env = {**os.environ, "AUTOCONFIG_CONFIG": str(config)}
+    pre = [a.replace("${AUTOCONFIG_CONFIG}", str(config))
+           for a in shlex.split(re.search(r"^ExecStartPre=(.+)$", unit, re.M).group(1))]  # type: ignore[union-attr]
+    check = subprocess.run(pre, env=env, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and check.stdout.startswith("ok:"), check.stderr
+    start = shlex.split(re.search(r"^ExecStart=(.+)$", unit, re.M).group(1))  # type: ignore[union-attr]
+    with (tmp_path / "out.log").open("wb") as out:
+        process = subprocess.Popen(start, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "watch round" not in (tmp_path / "out.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "watch round" in (tmp_path / "out.log").read_text(), tail(tmp_path / "out.log")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(30)
+    assert returncode == 0, tail(tmp_path / "out.log")
 
 
 # -- Docker (no engine here: the file is checked, not built) --------------------------------

@@ -4,6 +4,7 @@ at once) and the report; the CLI's --json dumps the same schemas."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
@@ -12,7 +13,9 @@ from ..diagnose import DescribedCheck, DiagnosisRequest, Report
 from ..model import Protocol, Secret, Security, Status
 from ..probes.base import Kind
 from ..texts import LANGUAGE_CODE
+from ..watch.notices import describe_notice
 from .advice import AnswersSchema, RecommendationSchema
+from .status import NoticeSchema
 
 LANGUAGE = validate.Regexp(LANGUAGE_CODE, error="must be a language code like it or en")
 
@@ -73,7 +76,20 @@ class DiagnosisRequestSchema(Schema):
 
 def _details(check: DescribedCheck) -> dict[str, Any] | None:
     data = check.check.data
-    return dataclasses.asdict(data) if dataclasses.is_dataclass(data) else None  # type: ignore[arg-type]
+    details = dataclasses.asdict(data) if dataclasses.is_dataclass(data) else None  # type: ignore[arg-type]
+    if check.known_incident is None:
+        return details
+    notice = check.known_incident
+    known = {"kind": str(notice.kind), "since": _iso(notice.since), "until": _iso(notice.until), "code": notice.code}
+    return {**(details or {}), "known_incident": known}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _incidents(report: Report) -> list[dict[str, Any]]:
+    return [NoticeSchema().dump(describe_notice(n, report.lang)) for n in report.incidents]
 
 
 class CheckSchema(Schema):
@@ -152,6 +168,9 @@ class ReportSchema(Schema):
     verdict = fields.Nested(VerdictSchema)
     checks = fields.List(fields.Nested(CheckSchema))
     recommendation = fields.Nested(RecommendationSchema, allow_none=True)
+    incidents = fields.Function(_incidents, metadata={
+        "description": "known problems on our side (or planned maintenance) on this address's servers, in the "
+        "report's language: failing checks on those servers carry data.known_incident"})
     # Added by the web layer once the report is stored (absent from `autoconfig diagnose --json`).
     ticket = fields.Nested(TicketSchema, allow_none=True, dump_only=True,
                            metadata={"description": "null when the report could not be stored"})

@@ -187,7 +187,22 @@
     this.state.className = "error";
   };
 
+  /* The watch's known problems on the address's servers (report.incidents), in #watch-banner. */
+  function showIncidents(incidents) {
+    var banner = byId("watch-banner");
+    if (!banner || !Array.isArray(incidents) || !incidents.length) return;
+    banner.textContent = "";
+    incidents.forEach(function (notice) {
+      var line = el("p", "watch-notice watch-" + notice.kind);
+      line.appendChild(el("strong", null, notice.message));
+      if (notice.remedy) line.appendChild(document.createTextNode(" " + notice.remedy));
+      banner.appendChild(line);
+    });
+    banner.hidden = false;
+  }
+
   Check.prototype.report = function (report) {
+    showIncidents(report.incidents);
     var labels = this.labels;
     var checks = Array.isArray(report.checks) && report.checks.length ? report.checks : this.checks;
     this.state.textContent = label(labels, "finished");

@@ -84,3 +84,13 @@ def decide(states: Iterable[EndpointState], open_now: Iterable[Server],
         if not any(not s.ok for s in by_server.get(server, []))
     )
     return tuple(openings), closing
+
+
+def current_codes(states: Iterable[EndpointState]) -> dict[Server, str]:
+    """What each failing server fails with now: an open incident shows it (a server that
+    stopped answering mid-shutdown, then refused, is `net.refused`, not the first glimpse)."""
+    found: dict[Server, str] = {}
+    for state in sorted(states, key=lambda s: (s.host, s.port, s.family)):
+        if not state.ok:
+            found.setdefault((state.host, state.port), state.code)
+    return found

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..messages import words
+
 
 class NoticeKind(StrEnum):
     INCIDENT = "incident"
@@ -36,6 +38,20 @@ class Notice:
         if self.until is not None:
             values["until"] = clock(self.until)
         return values
+
+
+@dataclass(frozen=True)
+class DescribedNotice:
+    """A notice with its words in one language (the status API, reports, the page)."""
+
+    notice: Notice
+    message: str
+    remedy: str | None
+
+
+def describe_notice(notice: Notice, lang: str) -> DescribedNotice:
+    text = words(notice.catalogue_code, lang, notice.params())
+    return DescribedNotice(notice, text.message, text.remedy)
 
 
 def clock(moment: dt.datetime, now: dt.datetime | None = None) -> str:

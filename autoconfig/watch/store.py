@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..db.schema import watch_endpoints, watch_incidents, watch_rounds
-from .incidents import EndpointKey, EndpointState, Opening, Server
+from .incidents import EndpointKey, EndpointState, Opening, Server, current_codes
 from .notices import Notice, NoticeKind
 
 
@@ -84,6 +84,14 @@ class WatchStore:
                     kind=NoticeKind.INCIDENT.value, host=opening.host, port=opening.port, code=opening.code,
                     since=opening.since,
                 ))
+            for (host, port), code in current_codes(states).items():
+                connection.execute(
+                    sa.update(watch_incidents)
+                    .where(watch_incidents.c.kind == NoticeKind.INCIDENT.value, watch_incidents.c.host == host,
+                           watch_incidents.c.port == port, watch_incidents.c.closed_at.is_(None),
+                           watch_incidents.c.code != code)
+                    .values(code=code)
+                )
             for host, port in closing:
                 connection.execute(
                     sa.update(watch_incidents)

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         reports,
         security,
         staffauth,
+        status,
     )
 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
     staffauth.init_app(app)
     helpdesk.init_app(app)
     helpdesk_api.init_app(app)
+    status.init_app(app)  # before diagnostics: they read the watch's incidents
     diagnostics.init_app(app)
     discovery.init_app(app)
     limits.init_app(app)  # after the blueprints: attaches limits to their views

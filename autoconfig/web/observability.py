@@ -108,14 +108,29 @@ class Metrics:
             ),
         )
 
-    def exposition(self, accept: str | None) -> tuple[bytes, str]:
-        """The text Prometheus scrapes, summed over workers in multiprocess mode."""
+    def exposition(self, accept: str | None, extra: Iterable[Any] = ()) -> tuple[bytes, str]:
+        """The text Prometheus scrapes, summed over workers in multiprocess mode; `extra`
+        collectors (the watch's, read from the database) are added as they are."""
         encoder, content_type = choose_encoder(accept or "")
+        registry = CollectorRegistry(auto_describe=False)
         if _multiprocess():
-            registry = CollectorRegistry()
             MultiProcessCollector(registry)
-            return encoder(registry), content_type
-        return encoder(self.registry), content_type
+        else:
+            registry.register(_Chain((self.registry,)))
+        for collector in extra:
+            registry.register(collector)
+        return encoder(registry), content_type
+
+
+class _Chain:
+    """Other collectors' metrics, as one collector (this app's own registry)."""
+
+    def __init__(self, sources: Iterable[Any]) -> None:
+        self.sources = tuple(sources)
+
+    def collect(self) -> Iterator[Any]:
+        for source in self.sources:
+            yield from source.collect()
 
 
 def _multiprocess() -> bool:

@@ -14,9 +14,11 @@ from prometheus_client import Gauge
 
 from ..openapi import build_document
 from ..version import __version__
+from ..watch.metrics import WatchCollector
 from .context import services
 from .limits import storage_status
 from .observability import metrics
+from .status import watch_view
 
 bp = Blueprint("ops", __name__)
 EXTENSION = "autoconfig.ops"
@@ -53,7 +55,8 @@ def healthz() -> Response:
 
 @bp.get("/metrics")
 def prometheus_metrics() -> Response:
-    body, content_type = metrics().exposition(request.headers.get("Accept"))
+    watch = WatchCollector(watch_view().snapshot, services().config.watch.interval_s)
+    body, content_type = metrics().exposition(request.headers.get("Accept"), extra=(watch,))
     response = Response(body, content_type=content_type)
     response.cache_control.no_store = True
     return response

@@ -29,9 +29,11 @@ from ..model import Auth, Protocol, ResolvedServer, Security, Settings
 from ..recommendation import Recommendation, explain
 from ..schemas.advice import AnswersSchema
 from ..schemas.loading import InvalidBody, load
+from ..watch.notices import DescribedNotice, describe_notice, touching
 from .answers import RATE_LIMITED
 from .context import services, settings_for
 from .limits import AUTOCONFIG, SETUP, BucketFull, limited, record_refusal
+from .status import watch_view
 
 bp = Blueprint("pages", __name__)
 
@@ -218,9 +220,18 @@ def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
         auth_labels=AUTH_LABELS,
         check_needs_script=check_needs_script,
         served_securely=request.is_secure,
+        watch_notices=_watch_notices(settings, lang),
         **_frame(settings, email),
     )
     return html, status
+
+
+def _watch_notices(settings: Settings | None, lang: str) -> list[DescribedNotice]:
+    """The watch's incidents and maintenance on this address's servers, in the page's language."""
+    if settings is None:
+        return []
+    servers = [(s.hostname, s.port) for s in settings.servers]
+    return [describe_notice(n, lang) for n in touching(watch_view().notices(), servers)]
 
 
 def language_name(code: str) -> str:

@@ -345,7 +345,12 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
         )
         rows: list[tuple[str, ...]] = [(status_h, check_h, result_h)]
         rows += [(c.check.status.value, c.check.id, c.message) for c in report.checks]
-        click.echo(f"{report.email} ({report.provider}): {report.status.value}, {took_h} {report.duration_ms} ms\n")
+        click.echo(f"{report.email} ({report.provider}): {report.status.value}, {took_h} {report.duration_ms} ms")
+        verdict = report.verdict  # what the customer reads first: the problems by root cause
+        click.echo(verdict.message)
+        for number, problem in enumerate(verdict.problems, 1):
+            click.echo(f"  {number}. {problem.messages[0]}")
+        click.echo("")
         click.echo(_table(rows))
         remedies = [c for c in report.checks if c.remedy and c.check.status is not Status.OK]
         if remedies:

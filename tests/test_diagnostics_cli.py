@@ -58,6 +58,10 @@ def test_an_error_exits_1(config_file: str) -> None:
     assert result.exit_code == 1
     assert "auth.failed" not in result.output  # words, not codes
     assert "refused the user name or password" in result.output
+    # The verdict first, under the heading line: one wrong password is one problem
+    lines = result.output.splitlines()
+    assert lines[1] == "There is one problem to fix."
+    assert lines[2].startswith("  1. The server refused the user name or password")
 
 
 @pytest.mark.parametrize("address", ["not an address", "someone@nowhere.example.com"])

@@ -116,6 +116,15 @@ CASES = {
         ],
         "verdict.problem", ERROR, [("auth.failed", 3, 1)],
     ),
+    "our own resolver down (issue 14's root cause): one problem naming it, whatever it stopped": Case(
+        [
+            check("dns-resolver", ERROR, "dns.resolver_down"),
+            check("imap-993-tcp", SKIPPED, "skip.resolver_down", blocked_by="dns-resolver"),
+            check("imap-993-tls", SKIPPED, "skip.unreachable", blocked_by="imap-993-tcp"),
+            check("smtp-587-tcp", SKIPPED, "skip.resolver_down", blocked_by="dns-resolver"),
+        ],
+        "verdict.problem", ERROR, [("dns.resolver_down", 1, 3)],
+    ),
     "a failure caused by another failure is its consequence": Case(
         [
             check("imap-143-tls", ERROR, "starttls.missing"),

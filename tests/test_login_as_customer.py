@@ -84,7 +84,8 @@ def test_a_wrong_password_is_logged_and_penalised_on_the_customer_once_per_proto
     penalising: DovecotServer, test_ca: TestCA, dns_server: KnotServer, tmp_path: Path
 ) -> None:
     # Given a Dovecot that trusts this service, and servers set to forward the client address
-    raw = _raw(penalising, test_ca, dns_server)
+    # (generous step timeouts: on a busy machine a slow TLS handshake must not pass for a login)
+    raw = _raw(penalising, test_ca, dns_server, connect_timeout_s=6, budget_s=20)
     # When a customer at 192.0.2.7 is diagnosed with a wrong password
     report = _diagnose(raw, tmp_path, BRUNO.address, "not-the-password", CUSTOMER)
     auth = _auth(report)

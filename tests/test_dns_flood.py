@@ -39,6 +39,11 @@ def silent() -> Iterator[SilentNameserver]:
         yield server
 
 
+# "At once" is well under the 2 s the silent resolver makes a lookup wait: half of it, so a
+# loaded CI machine does not turn the proof into a flake while a real wait still fails it.
+AT_ONCE = 1.0
+
+
 def _client(tmp_path: Path, nameserver: str, *, limits: dict[str, str] | None = None, **dns: Any) -> FlaskClient:
     raw = hoster_raw([nameserver], timeout_s=dns.pop("timeout_s", 2.0))
     raw["dns"].update(dns)
@@ -70,11 +75,11 @@ def test_a_flood_of_made_up_domains_never_delays_served_ones(tmp_path: Path, sil
             response = client.get(url)
             # Then they are answered at once, without waiting on DNS
             assert response.status_code == 200, url
-            assert time.monotonic() - started < 0.2, url
+            assert time.monotonic() - started < AT_ONCE, url
         # and one more made-up domain is told "cannot tell now" at once, not queued behind them
         started = time.monotonic()
         busy = client.get(f"{THUNDERBIRD}a@one-more.test")
-        assert time.monotonic() - started < 0.2
+        assert time.monotonic() - started < AT_ONCE
         assert busy.status_code == 503 and busy.json is not None and busy.json["error"] == "dns_unavailable"
         assert int(busy.headers["Retry-After"]) >= 1 and busy.headers["Cache-Control"] == "no-store"
         assert client.get("/api/v1/settings?email=a@one-more.test").status_code == 503
@@ -84,13 +89,13 @@ def test_a_flood_of_made_up_domains_never_delays_served_ones(tmp_path: Path, sil
 
 
 def test_a_failed_lookup_is_remembered_briefly(tmp_path: Path, silent: SilentNameserver) -> None:
-    client = _client(tmp_path, silent.nameserver, timeout_s=0.3)
+    client = _client(tmp_path, silent.nameserver, timeout_s=2.0)
     assert client.get("/api/v1/settings?email=a@customer.test").status_code == 503
     assert silent.queries() >= 1
     # The same domain again: answered from the cache, at once, with no new query
     started = time.monotonic()
     assert client.get(f"{THUNDERBIRD}b@customer.test").status_code == 503
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < AT_ONCE
     assert silent.queries() == 0
 
 
@@ -165,7 +170,7 @@ def test_in_flight_lookups_are_capped(silent: SilentNameserver) -> None:
     started = time.monotonic()
     with pytest.raises(DnsBusy):
         lookups.exchanges("third.test")
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.5  # half the resolver's timeout: it did not wait
     for thread in threads:
         thread.join()
     assert len(errors) == 2 and not any(isinstance(e, DnsBusy) for e in errors)

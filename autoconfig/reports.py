@@ -14,7 +14,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,8 @@ class ReportStore:
         self._purge_lock = threading.Lock()
         self._last_purge = -purge_every_s if purge_every_s != float("inf") else time.monotonic()
         self._purging: threading.Thread | None = None
+        self._words_lock = threading.Lock()
+        self._words: ThreadPoolExecutor | None = None
 
     def link(self, token: str) -> str:
         return f"{self.public_url}/r/{token}"
@@ -159,6 +162,33 @@ class ReportStore:
                     raise
         self.purge_when_due()
         return Ticket(show_code(code), self.link(token), expires_at)
+
+    def add_languages(self, code: str, copies: Callable[[], Mapping[str, dict[str, Any]]]) -> None:
+        """Replace the stored report of ticket `code` by `copies()` (every language), later, on
+        a background thread: the customer's answer does not wait for the other languages'
+        words. Until then (or if this fails) a link shows the report as the customer saw it."""
+        stored_code = parse_code(code)
+        with self._words_lock:
+            if self._words is None:
+                self._words = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports-words")
+            executor = self._words
+
+        def run() -> None:
+            try:
+                body = orjson.dumps(dict(copies())).decode("utf-8")
+                with self.database.ready().begin() as connection:
+                    connection.execute(sa.update(reports).where(reports.c.code == stored_code).values(report=body))
+            except Exception:
+                log.warning("storing a report's other languages failed", exc_info=True)
+
+        executor.submit(run)
+
+    def settle(self) -> None:
+        """Wait until the languages queued so far are stored (tests, shutdown)."""
+        with self._words_lock:
+            executor = self._words
+        if executor is not None:
+            executor.submit(lambda: None).result(timeout=30)
 
     def _one(self, where: sa.ColumnElement[bool], now: dt.datetime | None) -> StoredReport | None:
         query = sa.select(*_COLUMNS).where(where, reports.c.expires_at > (now or utcnow()))
@@ -221,9 +251,13 @@ class ReportStore:
         self._purging.start()
 
     def close(self) -> None:
-        """Wait for a running purge, then close the database's connections."""
+        """Wait for a running purge and the queued languages, then close the database's connections."""
         if self._purging is not None:
             self._purging.join(10)
+        with self._words_lock:
+            executor, self._words = self._words, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         self.database.dispose()
 
     def audit(self, actor: str, action: str, target: str, now: dt.datetime | None = None) -> None:

@@ -90,6 +90,7 @@ def test_the_link_reopens_the_report_in_the_visitors_language(make_app: AppFacto
     client = make_app(database_url).test_client()
     made = diagnose(client, lang="it")
     token = token_of(made)
+    services(client.application).reports.settle()  # the other languages are stored right after the answer
     # When the link is opened by an English reader
     english = client.get(f"/api/v1/reports/{token}", headers={"Accept-Language": "en"})
     italian = client.get(f"/api/v1/reports/{token}?lang=it")
@@ -106,6 +107,7 @@ def test_the_report_page_shows_the_results_block_in_the_visitors_language(
         make_app: AppFactory, tmp_path: Path) -> None:
     client = make_app(f"sqlite:///{tmp_path / 'r.db'}").test_client()
     token = token_of(diagnose(client))
+    services(client.application).reports.settle()
     page = client.get(f"/r/{token}?lang=en")
     assert page.status_code == 200 and page.headers["X-Robots-Tag"] == "noindex, nofollow"
     doc = lxml.html.fromstring(page.get_data(as_text=True))

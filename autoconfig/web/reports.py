@@ -34,21 +34,29 @@ UNAVAILABLE = "ticket.unavailable"
 
 
 def ticketed(diagnosis: Diagnosis, shown: dict[str, Any]) -> dict[str, Any]:
-    """`shown` (the report as the customer gets it) with its ticket, once stored."""
+    """`shown` (the report as the customer gets it) with its ticket, once stored.
+
+    Only the customer's copy is stored before answering (one INSERT); the copies in the
+    service's other languages follow on the store's background thread.
+    """
     app_services = services()
     stored = {key: value for key, value in shown.items() if key != "type"}
-    copies = {lang: stored if lang == diagnosis.lang else translated(diagnosis, stored, lang)
-              for lang in app_services.config.service.languages}
     try:
         ticket = app_services.reports.save(
-            copies, lang=diagnosis.lang, email=diagnosis.settings.email, status=str(shown.get("status", "")),
-            client=request.remote_addr or "",
+            {diagnosis.lang: stored}, lang=diagnosis.lang, email=diagnosis.settings.email,
+            status=str(shown.get("status", "")), client=request.remote_addr or "",
         )
     except DatabaseError as exc:
         log.warning("report not stored: %s", type(exc).__name__)
         text = words(UNAVAILABLE, diagnosis.lang)
         return {**shown, "ticket": None,
                 "ticket_unavailable": {"code": UNAVAILABLE, "message": text.message, "remedy": text.remedy}}
+    others = [lang for lang in app_services.config.service.languages if lang != diagnosis.lang]
+    if others:
+        def every_language() -> dict[str, dict[str, Any]]:
+            return {diagnosis.lang: stored, **{lang: translated(diagnosis, stored, lang) for lang in others}}
+
+        app_services.reports.add_languages(ticket.code, every_language)
     return {**shown, "ticket": ticket.as_json()}
 
 

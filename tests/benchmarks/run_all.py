@@ -98,6 +98,12 @@ FIGURES = (
            r"^2\. SQLite: lookup by code .*?: median ([\d.]+) ms", "ms", target="< 5 ms"),
     Figure("lookup by code among 1,000,000 reports, PostgreSQL (median)", "bench_reports",
            r"^2\. PostgreSQL: lookup by code .*?: median ([\d.]+) ms", "ms", target="< 5 ms"),
+    Figure("watch: round of ~200 endpoints / slowest endpoint alone, loopback (CPU-bound)", "bench_watch",
+           r"^round: .*ratio ([\d.]+)", target="≤ 1.5"),
+    Figure("watch: RSS slope over 100 rounds", "bench_watch", r"^memory: .*slope ([\d.-]+) KiB/round over all",
+           "KiB/round", target="flat"),
+    Figure("watch: CPU per 100 endpoints at a 300 s interval", "bench_watch", r"^cpu: .* interval ([\d.]+) %",
+           "% of a core", target="< 1 %"),
     Figure("memory per worker (RSS, after warm-up)", "memory", r"^worker RSS median\s+([\d.]+) MiB", "MiB"),
     Figure("memory per worker (PSS, after warm-up)", "memory", r"^worker PSS median\s+([\d.]+) MiB", "MiB"),
 )

@@ -104,6 +104,9 @@ class DovecotSpec:
     address_certs: tuple[tuple[str, IssuedCert], ...] = ()
     # Dovecot's anvil auth penalty (off by default: it makes timings depend on test order).
     auth_penalty: bool = False
+    # Login processes kept running, each serving many clients (Dovecot's "high-performance
+    # mode"); None: one process per connection, Dovecot's default (benchmarks open hundreds).
+    login_processes: int | None = None
     # login_trusted_networks: clients here may announce the customer's address (IMAP ID
     # x-originating-ip, POP3 XCLIENT), which Dovecot then logs and penalises instead.
     trusted_networks: tuple[str, ...] = ()
@@ -449,15 +452,19 @@ submission_relay_port = {relay_port}
 login_trusted_networks = {" ".join(spec.trusted_networks)}
 {self._sasl_config()}
 service imap-login {{
-{listeners["imap"]}
+{listeners["imap"]}{self._login_mode()}
 }}
 service pop3-login {{
-{listeners["pop3"]}
+{listeners["pop3"]}{self._login_mode()}
 }}
 service submission-login {{
-{listeners["submission"]}
+{listeners["submission"]}{self._login_mode()}
 }}
 """
+
+    def _login_mode(self) -> str:
+        count = self.spec.login_processes
+        return "" if count is None else f"\n  service_count = 0\n  process_min_avail = {count}"
 
 
 # -- the scenarios the tests use ---------------------------------------------------------

@@ -14,7 +14,6 @@ import click
 
 from .config import config_path_from_env, load_config
 from .errors import AutoconfigError, ConfigError
-from .messages import LANGUAGES
 from .model import Config, Secret
 from .texts import N_, translate
 
@@ -25,6 +24,17 @@ def _load(path: str | None) -> Config:
     except ConfigError as exc:
         for message in exc.messages:
             click.echo(f"error: {message}", err=True)
+        sys.exit(2)
+
+
+def _language(config: Config, requested: str | None) -> str:
+    """`--lang` among the configured languages (a third one once its catalogue exists); else exit 2."""
+    from .languages import choose_language
+
+    try:
+        return choose_language(requested, None, config.service.languages, strict=True, field="--lang")
+    except AutoconfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
 
 
@@ -159,8 +169,8 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 @config_option
 @click.argument("domain")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/dns.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of the messages (default: the configured first language).")
+@click.option("--lang", default=None, metavar="LANG",
+              help="Language of the messages, one of [service] languages (default: the first).")
 def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str | None) -> None:
     """Check DOMAIN's MX, SRV, autoconfig and autodiscover records; print the zone lines.
 
@@ -168,13 +178,12 @@ def dns_command(config_file: str | None, domain: str, as_json: bool, lang: str |
     """
     import json
 
-    from .languages import choose_language
     from .model import Status
     from .services import Services
     from .usecases import domain_dns
 
     config = _load(config_file)
-    lang = choose_language(lang, None, config.service.languages)
+    lang = _language(config, lang)
     try:
         found = domain_dns(Services.build(config), domain)
     except AutoconfigError as exc:
@@ -213,8 +222,8 @@ _DISCOVER_HEADERS = (N_("status"), N_("program"), N_("automatic?"), N_("where"),
 @config_option
 @click.argument("domain")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/discovery.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of the messages (default: the configured first language).")
+@click.option("--lang", default=None, metavar="LANG",
+              help="Language of the messages, one of [service] languages (default: the first).")
 @click.pass_context
 def discover_command(ctx: click.Context, config_file: str | None, domain: str, as_json: bool,
                      lang: str | None) -> None:
@@ -226,14 +235,13 @@ def discover_command(ctx: click.Context, config_file: str | None, domain: str, a
     import json
 
     from .discovery import Discoverer
-    from .languages import choose_language
     from .resolver import make_resolver
     from .schemas.discovery import dump
     from .services import Services
     from .usecases import domain_discovery
 
     config = _load(config_file)
-    lang = choose_language(lang, None, config.service.languages)
+    lang = _language(config, lang)
     # ctx.obj may carry a port map: the tests' nginx cannot listen on 443 and 80.
     ports = (ctx.obj or {}).get("discovery_ports") if isinstance(ctx.obj, dict) else None
     discoverer = Discoverer.build(config, make_resolver(config.dns, cache=False), ports)
@@ -307,8 +315,8 @@ _DIAGNOSE_HEADERS = (N_("status"), N_("check"), N_("result"), N_("What to do"), 
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (never from the command line).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/v1/diagnostics.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of the messages (default: the configured first language).")
+@click.option("--lang", default=None, metavar="LANG",
+              help="Language of the messages, one of [service] languages (default: the first).")
 @click.option("--client-address", default=None, callback=_ip_address, metavar="IP",
               help="The customer's IP address, announced to servers with forward_client_address (default: none).")
 def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json: bool, lang: str | None,
@@ -326,6 +334,7 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
     from .services import Services
 
     config = _load(config_file)
+    lang = _language(config, lang)
     password = _read_password() if password_stdin else None
     diagnostician = Diagnostician.for_services(Services.build(config))
     # The same per-account limit as the API, in the same storage (shared with redis://).

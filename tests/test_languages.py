@@ -10,16 +10,20 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+import tomli_w
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from autoconfig import create_app, texts
+from autoconfig.cli import main
 from autoconfig.config import build_config
 from autoconfig.errors import ConfigError
 from autoconfig.formats import mobileconfig, thunderbird
 from tests.conftest import base_raw
+from tests.support.silent_dns import SilentNameserver
 from tests.test_thunderbird import parse, schema
 
 EMAIL = "mario.rossi@example.com"
@@ -32,6 +36,7 @@ GERMAN = {
     ),
     "Set up and check your e-mail": "E-Mail einrichten und prüfen",
     "Settings": "Einstellungen",
+    "Lines to publish in the DNS zone": "Zeilen für die DNS-Zone",
 }
 
 
@@ -98,3 +103,21 @@ def test_the_page_offers_german_and_shows_it(german_client: FlaskClient) -> None
     assert advice.status_code == 200
     assert german_client.post("/api/v1/advice", json={"devices": 3, "lang": "fr"}).status_code == 400
 
+
+
+def test_the_command_line_speaks_the_configured_languages(with_german: Path, tmp_path: Path) -> None:
+    # Given German configured, and a resolver that does not answer (the table is printed anyway)
+    raw = base_raw()
+    raw["service"]["languages"] = ["it", "en", "de"]
+    with SilentNameserver() as silent:
+        raw["dns"] = {"nameservers": [silent.nameserver], "timeout_s": 0.3}
+        config = tmp_path / "autoconfig.toml"
+        config.write_text(tomli_w.dumps(raw), encoding="utf-8")
+        # When the helpdesk asks for German, then for a language nobody configured
+        german = CliRunner().invoke(main, ["dns", "example.com", "--config", str(config), "--lang", "de"])
+        french = CliRunner().invoke(main, ["dns", "example.com", "--config", str(config), "--lang", "fr"])
+    # Then German is spoken, and French is refused with the languages there are
+    assert "Zeilen für die DNS-Zone:" in german.output
+    assert french.exit_code == 2
+    assert "--lang must be one of: it, en, de" in french.output
+    assert "Zeilen" not in french.output

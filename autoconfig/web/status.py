@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
+from ..db import DatabaseError
 from ..i18n import current_language
 from ..model import Config, Protocol
 from ..schemas.status import StatusSchema
 from ..watch.notices import describe_notice, touching
-from ..watch.store import Snapshot
+from ..watch.store import HistoryEntry, Snapshot, WatchStore
 from ..watch.view import WatchView
 from .context import services, settings_for
 from .limits import SETUP, limited
@@ -28,6 +29,16 @@ Service = tuple[Protocol, str, int]
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = WatchView(services(app).database)
     app.register_blueprint(bp)
+    app.add_template_global(watch_history)  # the helpdesk console's list (templates/helpdesk/_watch.html)
+
+
+def watch_history() -> tuple[HistoryEntry, ...]:
+    """Incidents and maintenance, open ones first, then newest first (staff pages only)."""
+    try:
+        entries = WatchStore(services().database.ready()).history(limit=100)
+    except DatabaseError:
+        return ()
+    return tuple(sorted(entries, key=lambda h: h.closed_at is not None))
 
 
 def watch_view(app: Flask | None = None) -> WatchView:

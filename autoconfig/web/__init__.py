@@ -74,7 +74,7 @@ def _wrap_middleware(app: Flask) -> None:
     """
     from . import fastpath, observability, security
 
-    app.wsgi_app = fastpath.ThunderbirdFastPath(app.wsgi_app, app)  # type: ignore[method-assign]
+    app.wsgi_app = fastpath.ClientFastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     app.wsgi_app = observability.RequestObserver(app.wsgi_app, observability.metrics(app))  # type: ignore[method-assign]
     app.wsgi_app = security.SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     security.trust_proxies(app, services(app).config.service.trusted_proxies)

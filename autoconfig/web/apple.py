@@ -6,18 +6,25 @@ Signing keys are loaded once when the blueprint is registered (app start); a req
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import Headers
 
+from ..directory import Admit
 from ..errors import InvalidInput
 from ..formats import mobileconfig
 from ..languages import choose_language
+from ..lookup import settings_for_address
 from ..model import Protocol
 from ..signing import ProfileSigner, load_signers
 from ..usecases import profile_bytes
-from .context import services, settings_for
+from .answers import Answer
+from .context import admit_lookup, services
 from .limits import SETUP, limited
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 bp = Blueprint("apple", __name__)
 SIGNERS = "autoconfig.profile_signers"
@@ -42,15 +49,13 @@ def _protocol(value: str | None) -> Protocol | None:
         raise InvalidInput("protocol must be imap or pop3", field="protocol") from None
 
 
-def _lang(value: str | None) -> str:
-    return choose_language(value, None, services().config.service.languages, strict=True)
+def profile_answer(
+    app_services: Services, signers: Mapping[str, ProfileSigner], args: Mapping[str, str], admit: Admit | None
+) -> Answer:
+    """The profile for ?email= (or ?emailaddress=), optional protocol=imap|pop3, name= and lang=.
 
-
-@bp.get("/mobileconfig")
-@limited(SETUP)
-def profile() -> Response:
-    """The profile for ?email= (or ?emailaddress=), optional protocol=imap|pop3, name= and lang=."""
-    args = request.args
+    `args` holds each query parameter's first value. Shared by the view and the fast path.
+    """
     if "password" in args:
         raise InvalidInput(
             "a password never goes in a URL; the device asks for it while installing the profile",
@@ -58,21 +63,31 @@ def profile() -> Response:
         )
     field = "email" if "email" in args or "emailaddress" not in args else "emailaddress"
     try:
-        settings = settings_for(args.get(field))
+        settings = settings_for_address(app_services.directory, args.get(field), app_services.memo, admit)
     except InvalidInput as exc:
         exc.field = exc.field or field
         raise
-    body = services().memo(
+    service = app_services.config.service
+    body = app_services.memo(
         profile_bytes,
         settings,
-        services().config.service,
+        service,
         _protocol(args.get("protocol")),
         mobileconfig.check_account_name(args.get("name")),
-        _lang(args.get("lang")),
-        signers().get(settings.provider.id),
+        choose_language(args.get("lang"), None, service.languages, strict=True),
+        signers.get(settings.provider.id),
     )
-    response = Response(body, content_type=mobileconfig.CONTENT_TYPE)
-    response.headers.set("Content-Disposition", "attachment", filename=mobileconfig.filename(settings))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    disposition = Headers()
+    disposition.set("Content-Disposition", "attachment", filename=mobileconfig.filename(settings))
+    return Answer(200, body, mobileconfig.CONTENT_TYPE, (
+        ("Content-Disposition", disposition["Content-Disposition"]),
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+    ))
+
+
+@bp.get("/mobileconfig")
+@limited(SETUP)
+def profile() -> Response:
+    """Most of these requests are answered by the fast path before Flask sees them."""
+    return profile_answer(services(), signers(), request.args.to_dict(flat=True), admit_lookup()).response()

@@ -45,7 +45,8 @@ CACHE_HEADERS = {"Cache-Control": f"public, max-age={CACHE_SECONDS}", "Vary": "H
 
 def cached_xml(body: bytes, etag: str, content_type: str = XML_CONTENT_TYPE) -> Response:
     """A cacheable answer with its ETag; a matching If-None-Match gets a 304."""
-    response = Response(body, content_type=content_type, headers=CACHE_HEADERS)
+    response = Response(body, content_type=content_type)
+    response.headers.extend(CACHE_HEADERS)  # after the type and length, in the fast path's order
     response.set_etag(etag)
     if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
         response.make_conditional(request)

@@ -171,11 +171,34 @@ class BucketFull(Exception):
         self.scope = scope
 
 
+class QuietMemoryStorage(MemoryStorage):
+    """limits' per-process storage, sweeping expired counters inline at most once a second.
+
+    MemoryStorage starts a timer thread for its sweep whenever the last one has ended: under
+    load, a thread every 10 ms, which cost client-setup requests more than the rest of the
+    limit (docs/performance.md). Each key still expires on read, as before.
+    """
+
+    SWEEP_EVERY_S = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private timer
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_EVERY_S
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
 class SetupBucket:
     """One generous per-address bucket shared by the client-setup endpoints.
 
-    Uses the limiter's strategy (shared storage when configured); while that storage does
-    not answer, a per-process memory bucket stands in, as Flask-Limiter's fallback does.
+    Uses the limiter's strategy when its storage is shared (Redis); with per-process memory,
+    a quiet memory storage of its own (the same counting, without a timer thread). While the
+    shared storage does not answer, a per-process memory bucket stands in, as Flask-Limiter's
+    fallback does.
     """
 
     def __init__(self, rule: str, endpoints: frozenset[str], limiter: Limiter, scope: str = AUTOCONFIG) -> None:
@@ -183,11 +206,12 @@ class SetupBucket:
         self.endpoints = endpoints
         self.scope = scope
         self._limiter = limiter
-        self._fallback: RateLimiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._fallback: RateLimiter = SlidingWindowCounterRateLimiter(QuietMemoryStorage())
+        self._local = self._fallback if isinstance(limiter.storage, MemoryStorage) else None
 
     def check(self, key: str) -> None:
         try:
-            strategy = self._limiter.limiter
+            strategy = self._local or self._limiter.limiter
             self._hit(strategy, key)
         except BucketFull:
             raise

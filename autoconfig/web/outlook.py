@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, Map
 
-from ..directory import DnsUnavailable
+from ..directory import Admit, DnsUnavailable
 from ..errors import AutoconfigError, InvalidInput, UnknownDomain
 from ..formats import autodiscover
 from ..formats.autodiscover import AutodiscoverRequestError, ErrorCode
+from ..lookup import settings_for_address
 from ..model import Settings
 from ..xmlinput import MAX_XML_BYTES, XmlTooLarge
-from .context import services, settings_for
+from .answers import Answer
+from .context import admit_lookup, services, settings_for
 from .limits import SETUP, limited
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("outlook", __name__)
@@ -100,6 +106,41 @@ def _xml(body: bytes, status: int = 200) -> Response:
     return response
 
 
+def _xml_answer(body: bytes, status: int = 200, *extra: tuple[str, str]) -> Answer:
+    return Answer(status, body, XML_TYPE, (("Cache-Control", "no-store"), *extra))
+
+
+def pox_error(app_services: Services, exc: Exception) -> Answer:
+    """Every POX failure as an Autodiscover Error document (see _error_for); bugs are logged."""
+    status, code, debug, namespace = _error_for(exc)
+    if status >= 500 and code is ErrorCode.INTERNAL_ERROR and not isinstance(exc, AutoconfigError):
+        log.error("autodiscover: internal error: %s", type(exc).__name__, exc_info=exc)
+    else:
+        log.info("autodiscover: answered error %d (HTTP %d)", code, status)
+    body = autodiscover.render_error(
+        code,
+        debug,
+        namespace=namespace,
+        at=dt.datetime.now(dt.UTC),
+        server_id=autodiscover.error_id(app_services.config.service.public_url),
+    )
+    allow = [(name, value) for name, value in exc.get_headers() if name.lower() == "allow"] \
+        if isinstance(exc, HTTPException) else []
+    return _xml_answer(body, status, *allow)
+
+
+def pox_answer(app_services: Services, read_body: Callable[[], bytes], admit: Admit | None) -> Answer:
+    """The answer to a POSTed Autodiscover request (or its Error document). Shared by the view
+    and the fast path; `read_body` reads at most MAX_XML_BYTES or raises XmlTooLarge; `admit`
+    is asked before a lookup that must wait on DNS."""
+    try:
+        parsed = autodiscover.parse_request(read_body())
+        settings = settings_for_address(app_services.directory, parsed.email, app_services.memo, admit)
+        return _xml_answer(app_services.memo(_settings_body, settings, parsed.response_schema))
+    except Exception as exc:  # every failure becomes an Error document (see _error_for)
+        return pox_error(app_services, exc)
+
+
 @bp.route(
     "/<anycase('autodiscover'):_dir>/<anycase('autodiscover.xml'):_file>",
     methods=POX_METHODS,
@@ -108,31 +149,10 @@ def _xml(body: bytes, status: int = 200) -> Response:
 @limited(SETUP)
 def pox(**_: str) -> Response:
     """POST an Autodiscover request, get the IMAP/POP3/SMTP settings (or an Error document)."""
-    try:
-        if request.method != "POST":
-            raise MethodNotAllowed(["POST"], f"{request.method} is not served here; POST an Autodiscover request")
-        parsed = autodiscover.parse_request(_read_body(MAX_XML_BYTES))
-        settings = settings_for(parsed.email)
-        return _xml(services().memo(_settings_body, settings, parsed.response_schema))
-    except Exception as exc:  # every failure becomes an Error document (see _error_for)
-        status, code, debug, namespace = _error_for(exc)
-        if status >= 500 and code is ErrorCode.INTERNAL_ERROR and not isinstance(exc, AutoconfigError):
-            log.error("autodiscover: internal error: %s", type(exc).__name__, exc_info=exc)
-        else:
-            log.info("autodiscover: answered error %d (HTTP %d)", code, status)
-        body = autodiscover.render_error(
-            code,
-            debug,
-            namespace=namespace,
-            at=dt.datetime.now(dt.UTC),
-            server_id=autodiscover.error_id(services().config.service.public_url),
-        )
-        response = _xml(body, status)
-        if isinstance(exc, HTTPException):
-            for name, value in exc.get_headers():
-                if name.lower() == "allow":
-                    response.headers[name] = value
-        return response
+    if request.method != "POST":
+        refused = MethodNotAllowed(["POST"], f"{request.method} is not served here; POST an Autodiscover request")
+        return pox_error(services(), refused).response()
+    return pox_answer(services(), lambda: _read_body(MAX_XML_BYTES), admit_lookup()).response()
 
 
 def _arg(name: str) -> str | None:

@@ -104,6 +104,14 @@ FIGURES = (
            "KiB/round", target="flat"),
     Figure("watch: CPU per 100 endpoints at a 300 s interval", "bench_watch", r"^cpu: .* interval ([\d.]+) %",
            "% of a core", target="< 1 %"),
+    *(
+        Figure(f"{name} / bare Flask, same bytes, 2 sync workers", "bench_clients",
+               rf"^{name.replace('?', '[?]')}\s+\d+\s+\d+\s+\d+\s+([\d.]+)", target=f"≥ {target}")
+        for name, target in (("Thunderbird autoconfig", "0.8"), ("Autodiscover POX", "0.8"),
+                             ("signed profile", "0.8"), ("the page", "0.5"), ("the page with ?email=", "0.3"))
+    ),
+    Figure("production stack's fixed cost per request over bare Flask", "bench_clients",
+           r"^stack fixed cost:.* ([\d-]+) µs per request", "µs"),
     Figure("memory per worker (RSS, after warm-up)", "memory", r"^worker RSS median\s+([\d.]+) MiB", "MiB"),
     Figure("memory per worker (PSS, after warm-up)", "memory", r"^worker PSS median\s+([\d.]+) MiB", "MiB"),
 )

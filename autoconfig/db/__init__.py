@@ -30,6 +30,7 @@ class Database:
         self.url = url
         self._lock = threading.Lock()
         self._engine: sa.Engine | None = None
+        self._quick: sa.Engine | None = None
         self._schema_ready = False
         self._keys: dict[str, str] = {}
 
@@ -39,6 +40,17 @@ class Database:
             if self._engine is None:
                 self._engine = make_engine(self.url)
             return self._engine
+
+    def quick(self) -> sa.Engine:
+        """For work of one statement each, once the schema is ready: on PostgreSQL an
+        autocommit engine (a lookup is one round trip, not four); on SQLite the engine."""
+        engine = self.ready()
+        if engine.dialect.name == "sqlite":
+            return engine
+        with self._lock:
+            if self._quick is None:
+                self._quick = make_engine(self.url, single_statements=True)
+            return self._quick
 
     @property
     def dialect(self) -> str:
@@ -83,7 +95,8 @@ class Database:
 
     def dispose(self) -> None:
         with self._lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
+            for engine in (self._engine, self._quick):
+                if engine is not None:
+                    engine.dispose()
+            self._engine = self._quick = None
             self._schema_ready = False

@@ -27,10 +27,20 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str) -> sa.Engine:
+def make_engine(url: str, *, single_statements: bool = False) -> sa.Engine:
+    """The engine; with `single_statements`, PostgreSQL connections in autocommit with
+    asynchronous commit, for work of one statement each (a report stored, a lookup): no
+    BEGIN/ROLLBACK round trips, no wait for the disk. SQLite has one engine for both."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite(parsed)
+    options = f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}"
+    if single_statements:
+        return sa.create_engine(
+            parsed, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_size=5, max_overflow=10,
+            pool_timeout=PG_CONNECT_TIMEOUT_S,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "options": options + " -c synchronous_commit=off"},
+        )
     return sa.create_engine(
         parsed,
         pool_pre_ping=True,  # a restarted server: the next store reconnects instead of failing

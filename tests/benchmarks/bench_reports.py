@@ -1,7 +1,8 @@
 """Reports storage, with baselines measured in the same run:
 
 1. What storing a finished report adds to a diagnosis: the web layer's whole ticket step
-   (the report dumped in each language, one INSERT with its hashes, the ticket), timed on a
+   before the answer (one INSERT of the customer's copy with its hashes, the ticket; the
+   other languages' copies follow on a background thread, outside the timing), timed on a
    real diagnosis of a healthy account (Dovecot, Knot on loopback), against that diagnosis's
    own duration. SQLite (the default, WAL) and PostgreSQL (a private cluster with fsync on).
    Target: at most 5 ms added, median.
@@ -78,6 +79,7 @@ def store_overhead(label: str, url: str, ca: TestCA, knot: KnotServer, dovecot: 
             ticket = ticketed(diagnosis, shown)["ticket"]
             added.append(time.perf_counter() - started)
             assert ticket is not None
+            svc.reports.settle()  # the other languages, stored after the answer: not what the customer waits for
     svc.reports.close()
     median_added = statistics.median(added) * 1000
     print(f"1. {label}: storing a report ({len(report.checks)} checks, 2 languages) adds {ms(added)} "
@@ -152,16 +154,20 @@ def lookup(label: str, url: str, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    rows = parser.parse_args().rows
+    parser.add_argument("--only", choices=["store", "lookup"], default=None)
+    options = parser.parse_args()
+    rows = options.rows
     tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     ca = TestCA(tmp / "ca")
     with KnotServer() as knot, DovecotServer(healthy_spec(ca)) as dovecot, PostgresServer(durable=True) as pg:
         runs: list[tuple[str, Callable[[], str]]] = [
             ("SQLite", lambda: f"sqlite:///{tmp / 'store.db'}"), ("PostgreSQL", pg.create_database)]
-        for label, url in runs:
-            store_overhead(label, url(), ca, knot, dovecot, tmp)
-        lookup("SQLite", f"sqlite:///{tmp / 'million.db'}", rows)
-        lookup("PostgreSQL", pg.create_database(), rows)
+        if options.only != "lookup":
+            for label, url in runs:
+                store_overhead(label, url(), ca, knot, dovecot, tmp)
+        if options.only != "store":
+            lookup("SQLite", f"sqlite:///{tmp / 'million.db'}", rows)
+            lookup("PostgreSQL", pg.create_database(), rows)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,10 @@ FIGURES = (
     ),
     Figure("production stack's fixed cost per request over bare Flask", "bench_clients",
            r"^stack fixed cost:.* ([\d-]+) µs per request", "µs"),
+    Figure("autoconfig p99 with 200 diagnoses in flight on a silent server", "bench_outage",
+           r"^p99 under the outage \(target < 100 ms\) ([\d.]+) ms", "ms", target="< 100 ms"),
+    Figure("autoconfig throughput with 200 diagnoses in flight / idle", "bench_outage",
+           r"^ratio busy / idle throughput \(target >= 0\.8\) ([\d.]+)", target="≥ 0.8"),
     Figure("memory per worker (RSS, after warm-up)", "memory", r"^worker RSS median\s+([\d.]+) MiB", "MiB"),
     Figure("memory per worker (PSS, after warm-up)", "memory", r"^worker PSS median\s+([\d.]+) MiB", "MiB"),
 )

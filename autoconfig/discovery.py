@@ -42,7 +42,7 @@ from .formats.autodiscover import NS_OUTLOOK, NS_REQUEST, POX_PATH
 from .formats.readers import Identity, ReadConfig, Rejected
 from .model import Config, DavType, DiagnosticsOptions, Provider, Settings, Status
 from .probes.base import Attempt, CheckResult, Deadline, Details, Kind
-from .probes.web import Fetched, WebToolkit, fetch
+from .probes.web import OUT_OF_TIME, Fetched, WebToolkit, fetch
 from .signing import ProfileSigner, chain_trusted, load_signers, trust_roots
 
 Params = Mapping[str, str | int]
@@ -226,8 +226,8 @@ class Discoverer:
         signer = self.signers.get(settings.provider.id)
         if signer is None:
             return AppleFacts(url, signed=False, trusted=False)
-        trusted, reason = chain_trusted(signer, self.roots)
-        return AppleFacts(url, signed=True, trusted=trusted, reason=reason)
+        trusted, why, reason = chain_trusted(signer, self.roots)
+        return AppleFacts(url, signed=True, trusted=trusted, reason=reason, why=why)
 
     # Each job returns its outcomes; a job with a DNS step first does both in one thread.
 
@@ -386,11 +386,16 @@ def _hops(fetched: Fetched) -> tuple[str, ...]:
                  + (f" ({h.ip})" if h.ip else "") for h in fetched.hops)
 
 
+def _why(fetched: Fetched) -> dict[str, str]:
+    """The step's `reason` token (messages.REASON_WORDS) and its parameters, for the words."""
+    return {"reason": fetched.why, **dict(fetched.why_params)} if fetched.why else {}
+
+
 def _missing(url: str) -> Judged:
     """A lookup that did not end within the budget."""
     return Judged(Step(url, Status.ERROR, "discovery.timeout",
-                       _params(url=url, name=_host(url), reason="the time for the whole check ran out"), 0,
-                       StepData(reason="the time for the whole check ran out")))
+                       _params(url=url, name=_host(url), reason="time_ran_out"), 0,
+                       StepData(reason=OUT_OF_TIME)))
 
 
 def judge_fetch(outcome: Outcome, reader: Reader, settings: Settings, who: Identity, service: str,
@@ -403,12 +408,11 @@ def judge_fetch(outcome: Outcome, reader: Reader, settings: Settings, who: Ident
     if not fetched.ok:
         code = _OUTCOME_CODES.get(fetched.outcome, "discovery.unreachable")
         data = StepData(fetched.reason, _hops(fetched), fetched.tls)
-        reason = fetched.reason if fetched.outcome != "redirect" else f"{fetched.reason} (not followed)"
-        return Judged(Step(url, Status.ERROR, code, _params(**base, reason=reason), outcome.duration_ms, data))
+        return Judged(Step(url, Status.ERROR, code, _params(**base, **_why(fetched)), outcome.duration_ms, data))
     try:
         read = reader(fetched.body, who)
     except Rejected as exc:
-        return Judged(Step(url, Status.ERROR, "discovery.bad_document", _params(**base, reason=exc.reason),
+        return Judged(Step(url, Status.ERROR, "discovery.bad_document", _params(**base, reason="unusable_document"),
                            outcome.duration_ms, StepData(exc.reason, _hops(fetched))))
     other = readers.foreign(read.chosen, settings, who)
     servers = readers.describe(read.chosen)
@@ -425,15 +429,17 @@ def judge_fetch(outcome: Outcome, reader: Reader, settings: Settings, who: Ident
     return Judged(Step(url, Status.OK, "discovery.ok", _params(**base), outcome.duration_ms, data), read, via)
 
 
-def _skipped(url: str, reason: str) -> Judged:
-    return Judged(Step(url, Status.SKIPPED, "discovery.skipped", _params(url=url, name=_host(url), reason=reason), 0,
-                       StepData(reason)))
+def _skipped(url: str, why: str, staff: str, **why_params: str) -> Judged:
+    return Judged(Step(url, Status.SKIPPED, "discovery.skipped",
+                       _params(url=url, name=_host(url), reason=why, **why_params), 0, StepData(staff)))
 
 
-def _dns_step(outcome: Outcome, code: str, status: Status, reason: str) -> Judged:
+def _dns_step(outcome: Outcome, code: str, status: Status, staff: str, why: str | None = None,
+              **why_params: str) -> Judged:
+    """A DNS lookup as a step: `staff` is the detail for staff, `why` the words' reason token."""
     name = outcome.url.removeprefix("dns:").split("/", 1)[0]
-    return Judged(Step(outcome.url, status, code, _params(url=outcome.url, name=name, reason=reason),
-                       outcome.duration_ms, StepData(reason)))
+    return Judged(Step(outcome.url, status, code, _params(url=outcome.url, name=name, reason=why, **why_params),
+                       outcome.duration_ms, StepData(staff)))
 
 
 def _dns_failure(outcome: Outcome) -> Judged:
@@ -441,9 +447,13 @@ def _dns_failure(outcome: Outcome) -> Judged:
     assert lk is not None
     if lk.failed:
         code = "discovery.timeout" if lk.reason == "timeout" else "discovery.unreachable"
-        return _dns_step(outcome, code, Status.ERROR, f"DNS lookup failed ({lk.reason})")
-    return _dns_step(outcome, "discovery.not_found", Status.ERROR,
-                     "the name does not exist" if lk.outcome is dnshealth.Outcome.NXDOMAIN else "no such record")
+        name = outcome.url.removeprefix("dns:").split("/", 1)[0]
+        return _dns_step(outcome, code, Status.ERROR, f"DNS lookup failed ({lk.reason})",
+                         "dns_timeout" if lk.reason == "timeout" else "dns_failed", host=name)
+    if lk.outcome is dnshealth.Outcome.NXDOMAIN:
+        return _dns_step(outcome, "discovery.not_found", Status.ERROR, "the name does not exist", "no_such_name",
+                         host=outcome.url.removeprefix("dns:").split("/", 1)[0])
+    return _dns_step(outcome, "discovery.not_found", Status.ERROR, "no such record", "no_such_record")
 
 
 def verdict(client: Client, judged: list[Judged], service: str, *, via_mx: frozenset[str] = frozenset()) -> Verdict:
@@ -461,7 +471,7 @@ def verdict(client: Client, judged: list[Judged], service: str, *, via_mx: froze
     telling = next((s for s in failures if s.code not in _QUIET), failures[0] if failures else None)
     if telling is None:
         return Verdict(client, False, None, None, Status.ERROR, "discovery.not_found",
-                       _params(url="", name="", service=service, reason="no lookup"), steps)
+                       _params(url="", name="", service=service, reason="no_lookup"), steps)
     return Verdict(client, False, None, None, Status.ERROR, telling.code,
                    _params(**{**telling.params, "service": service}), steps)
 
@@ -473,7 +483,8 @@ class AppleFacts:
     url: str
     signed: bool
     trusted: bool
-    reason: str = ""
+    reason: str = ""  # in English, for staff
+    why: str = ""  # the words' token (messages.REASON_WORDS)
 
 
 def _one(found: Lookups, job: str, url: str) -> Outcome | None:
@@ -501,7 +512,8 @@ def _thunderbird_mx(found: Lookups, settings: Settings, who: Identity, service: 
         return [_dns_failure(head)], set()
     if not rest:
         host = head.note or "?"
-        return [_skipped(head.url, f"the MX host {host} is in the domain itself: no other place to look")], set()
+        return [_skipped(head.url, "mx_in_domain", f"the MX host {host} is in the domain itself: no other place "
+                         "to look", host=host)], set()
     judged = [_dns_step(head, "discovery.ok", Status.OK, "")]
     for outcome in rest:
         judged.append(judge_fetch(outcome, readers.thunderbird_desktop, settings, who, service))
@@ -530,12 +542,12 @@ def _pox(found: Lookups, settings: Settings, who: Identity, service: str, *, thu
         elif fetched.outcome == "redirect":  # a redirect, but not to HTTPS
             judged.append(Judged(Step(url, Status.ERROR, "discovery.redirect_refused",
                                       _params(url=url, name=_host(url), service=service,
-                                              reason=f"{fetched.reason}, which is not HTTPS"),
+                                              reason="redirect_not_https", target=fetched.location),
                                       head.duration_ms, StepData(fetched.reason, _hops(fetched)))))
         elif fetched.ok:  # settings over plain HTTP are never used
             judged.append(Judged(Step(url, Status.ERROR, "discovery.redirect_refused",
                                       _params(url=url, name=_host(url), service=service,
-                                              reason="an answer over HTTP instead of a redirect to HTTPS"),
+                                              reason="http_not_redirect"),
                                       head.duration_ms, StepData("no redirect", _hops(fetched)))))
         else:
             judged.append(judge_fetch(head, reader, settings, who, service))
@@ -553,7 +565,8 @@ def _pox(found: Lookups, settings: Settings, who: Identity, service: str, *, thu
 def judge_thunderbird(found: Lookups, settings: Settings, who: Identity, service: str) -> Verdict:
     judged = _thunderbird_isp(found, settings, who, service)
     mx, via_mx = _thunderbird_mx(found, settings, who, service)
-    ispdb = _skipped(f"{ISPDB_URL}{settings.domain}", "Thunderbird's own database, run by Mozilla: not ours to check")
+    ispdb = _skipped(f"{ISPDB_URL}{settings.domain}", "ispdb",
+                     "Thunderbird's own database, run by Mozilla: not ours to check")
     judged += [ispdb, *mx, *_pox(found, settings, who, service, thunderbird=True)]
     return verdict(Client.THUNDERBIRD, judged, service, via_mx=frozenset(via_mx))
 
@@ -651,7 +664,7 @@ def _judge_dav_type(found: Lookups, settings: Settings, dav_type: DavType) -> li
         return [Judged(replace(wrong.step, params=_params(**wrong.step.params, found=found_text,
                                                           expected=", ".join(check.expected))))]
     judged = [_dns_failure(srv) if srv.dns.failed else _dns_step(srv, "discovery.not_found", Status.WARNING,
-                                                                   "no such record")]
+                                                                   "no such record", "no_such_record")]
     if well_known is None or well_known.fetched is None:
         return [*judged, _missing(well_known_url)]
     fetched = well_known.fetched
@@ -666,8 +679,8 @@ def _judge_dav_type(found: Lookups, settings: Settings, dav_type: DavType) -> li
         return [*judged, Judged(Step(well_known_url, Status.ERROR, "discovery.settings_mismatch", params,
                                      well_known.duration_ms, data))]
     code = _OUTCOME_CODES.get(fetched.outcome, "discovery.not_found") if not fetched.ok else "discovery.not_found"
-    reason = fetched.reason or "no redirect to the calendar or contacts server"
-    return [*judged, Judged(Step(well_known_url, Status.WARNING, code, _params(**base, reason=reason),
+    why = _why(fetched) or {"reason": "no_dav_redirect"}
+    return [*judged, Judged(Step(well_known_url, Status.WARNING, code, _params(**base, **why),
                                  well_known.duration_ms, data))]
 
 
@@ -699,7 +712,7 @@ def judge_thunderbird_dav(found: Lookups, settings: Settings, service: str) -> V
 
 
 def judge_apple(apple: AppleFacts) -> Verdict:
-    params = _params(url=apple.url, name=_host(apple.url), via=apple.url, reason=apple.reason or None)
+    params = _params(url=apple.url, name=_host(apple.url), via=apple.url, reason=apple.why or None)
     if not apple.signed:
         code, status = "discovery.profile_unsigned", Status.WARNING
     elif not apple.trusted:

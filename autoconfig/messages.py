@@ -685,13 +685,11 @@ CATALOGUE: Mapping[str, Mapping[str, Text]] = {
     },
     "tls.weak_key": {
         "it": Text(
-            "Il certificato di {host} porta {port} ha una chiave o una firma troppo debole ({reason}): la "
-            "password non è stata inviata.",
+            "Il certificato di {host} porta {port} ha {weakness}: la password non è stata inviata.",
             "Rinnova il certificato con una chiave RSA di almeno 2048 bit (o ECDSA) firmata con SHA-256 o meglio.",
         ),
         "en": Text(
-            "The certificate of {host} port {port} has a key or signature that is too weak ({reason}): the "
-            "password was not sent.",
+            "The certificate of {host} port {port} has {weakness}: the password was not sent.",
             "Renew the certificate with an RSA key of at least 2048 bits (or ECDSA), signed with SHA-256 or better.",
         ),
     },
@@ -1534,6 +1532,94 @@ STEP_WORDS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# Discovery's `reason` (a step's token, kept in its parameters for staff and scripts; the
+# English detail with the library's words is in the step's data) in the reader's language.
+# Filled with the step's parameters: host, ip, port, http_status, target, count, size_kb.
+REASON_WORDS: Mapping[str, Mapping[str, str]] = {
+    "time_ran_out": {"it": "il tempo dell'intera verifica è finito", "en": "the time for the whole check ran out"},
+    "dns_timeout": {"it": "il DNS non ha risposto in tempo per {host}", "en": "no DNS answer for {host} in time"},
+    "dns_failed": {"it": "la ricerca DNS di {host} non è riuscita", "en": "the DNS lookup of {host} failed"},
+    "no_such_name": {"it": "il nome {host} non esiste", "en": "the name {host} does not exist"},
+    "no_such_record": {"it": "il record non esiste", "en": "the record does not exist"},
+    "no_address": {"it": "{host} non ha indirizzi", "en": "{host} has no address"},
+    "internal_address": {"it": "{host} porta a {ip}", "en": "{host} resolves to {ip}"},
+    "connect_timeout": {"it": "{host} porta {port} non ha risposto in tempo",
+                        "en": "{host} port {port} did not answer in time"},
+    "connect_failed": {"it": "{host} porta {port} non accetta connessioni",
+                       "en": "{host} port {port} does not accept connections"},
+    "cert_expired": {"it": "il certificato di {host} è scaduto", "en": "the certificate of {host} has expired"},
+    "cert_not_yet_valid": {"it": "il certificato di {host} non è ancora valido",
+                           "en": "the certificate of {host} is not valid yet"},
+    "cert_hostname_mismatch": {"it": "il certificato non nomina {host}", "en": "the certificate does not name {host}"},
+    "cert_untrusted": {"it": "il certificato di {host} non è firmato da un'autorità riconosciuta",
+                       "en": "the certificate of {host} is not signed by a trusted authority"},
+    "tls_timeout": {"it": "la negoziazione TLS con {host} non è finita in tempo",
+                    "en": "the TLS handshake with {host} did not end in time"},
+    "tls_handshake": {"it": "la negoziazione TLS con {host} non è riuscita",
+                      "en": "the TLS handshake with {host} failed"},
+    "http_timeout": {"it": "{host} non ha risposto in tempo", "en": "{host} did not answer in time"},
+    "no_http_answer": {"it": "{host} non ha dato una risposta HTTP", "en": "{host} gave no HTTP answer"},
+    "too_large": {"it": "il documento di {host} supera {size_kb} KiB",
+                  "en": "the document of {host} is larger than {size_kb} KiB"},
+    "not_http_url": {"it": "{target} non è un indirizzo http o https",
+                     "en": "{target} is not an http or https address"},
+    "redirect": {"it": "HTTP {http_status} verso {target}, non seguito",
+                 "en": "HTTP {http_status} to {target}, not followed"},
+    "redirect_not_https": {"it": "rinvia a {target}, che non è HTTPS",
+                           "en": "it redirects to {target}, which is not HTTPS"},
+    "redirect_loop": {"it": "un giro di rinvii che torna a {target}", "en": "a redirect loop back to {target}"},
+    "too_many_redirects": {"it": "più di {count} rinvii", "en": "more than {count} redirects"},
+    "http_status": {"it": "il server risponde HTTP {http_status}", "en": "the server answers HTTP {http_status}"},
+    "http_not_redirect": {"it": "una risposta in HTTP invece di un rinvio a HTTPS",
+                          "en": "an answer over HTTP instead of a redirect to HTTPS"},
+    "no_dav_redirect": {"it": "nessun rinvio al server dei calendari o dei contatti",
+                        "en": "no redirect to the calendar or contacts server"},
+    "no_lookup": {"it": "nessuna ricerca fatta", "en": "no lookup was made"},
+    "unusable_document": {"it": "non contiene impostazioni che il programma sappia usare",
+                          "en": "it holds no settings the program can use"},
+    "mx_in_domain": {"it": "il server MX {host} è nel dominio stesso, non c'è un altro posto dove cercare",
+                     "en": "the MX host {host} is in the domain itself, there is no other place to look"},
+    "ispdb": {"it": "è la banca dati di Thunderbird, gestita da Mozilla: non tocca a noi verificarla",
+              "en": "Thunderbird's own database, run by Mozilla: not ours to check"},
+    "signer_outside_dates": {"it": "un certificato della firma è fuori dalle sue date di validità",
+                             "en": "a certificate of the signature is outside its validity dates"},
+    "no_trusted_root": {"it": "nessuna autorità riconosciuta ha emesso la catena",
+                        "en": "no trusted authority issued the chain"},
+    "chain_too_long": {"it": "la catena dei certificati è troppo lunga", "en": "the certificate chain is too long"},
+}
+
+# tls.weak_key's `weakness` (OpenSSL's verify code, probes.base; the library's words stay in `reason`).
+WEAKNESS_WORDS: Mapping[str, Mapping[str, str]] = {
+    "key": {"it": "una chiave troppo corta", "en": "a key that is too short"},
+    "ca_key": {"it": "un certificato intermedio con una chiave troppo corta",
+               "en": "an intermediate certificate with a key that is too short"},
+    "digest": {"it": "una firma con un algoritmo troppo debole (come SHA-1 o MD5)",
+               "en": "a signature with an algorithm that is too weak (such as SHA-1 or MD5)"},
+    "": {"it": "una chiave o una firma troppo debole", "en": "a key or signature that is too weak"},
+}
+
+# Counts that pick a singular or plural sentence: code → (param, the singular texts).
+SINGULAR: Mapping[str, Mapping[str, Text]] = {
+    "imap.unsubscribed_folders": {
+        "it": Text(
+            "Una cartella esiste sul server ma non è sottoscritta, quindi molti programmi non la "
+            "mostrano: {folders}.",
+            "Nel programma di posta apri «Sottoscrivi cartelle» (o «Gestisci sottoscrizioni») e spunta "
+            "questa cartella.",
+        ),
+        "en": Text(
+            "One folder exists on the server but is not subscribed, so many clients hide it: {folders}.",
+            "In the mail client open “Subscribe…” (or “Manage subscriptions”) and tick this folder.",
+        ),
+    },
+}
+
+
+def _token(table: Mapping[str, Mapping[str, str]], token: object, lang: str) -> str | None:
+    said = table.get(str(token))
+    return None if said is None else (said.get(lang) or said["en"])
+
+
 def words(code: str, lang: str, params: Mapping[str, Any] | None = None) -> Text:
     """The message and remedy for `code` in `lang` (falling back to English, then the code)."""
     entry = CATALOGUE.get(code)
@@ -1544,4 +1630,12 @@ def words(code: str, lang: str, params: Mapping[str, Any] | None = None) -> Text
     step = STEP_WORDS.get(str(values.get("step")))
     if step is not None:
         values["step"] = step.get(lang) or step["en"]
+    if code.startswith("discovery.") and (reason := _token(REASON_WORDS, values.get("reason"), lang)) is not None:
+        values["reason"] = _fill(reason, values)
+    if code == "tls.weak_key":
+        values["weakness"] = (_token(WEAKNESS_WORDS, values.get("weakness", ""), lang)
+                              or _token(WEAKNESS_WORDS, "", lang))
+    singular = SINGULAR.get(code)
+    if singular is not None and str(values.get("count")) == "1":
+        text = singular.get(lang) or singular["en"]
     return Text(_fill(text.message, values), _fill(text.remedy, values) if text.remedy else None)

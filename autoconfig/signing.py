@@ -201,20 +201,21 @@ def trust_roots(ca_file: Path | None) -> tuple[x509.Certificate, ...]:
 
 
 def chain_trusted(signer: ProfileSigner, roots: tuple[x509.Certificate, ...],
-                  now: dt.datetime | None = None) -> tuple[bool, str]:
+                  now: dt.datetime | None = None) -> tuple[bool, str, str]:
     """Whether the signer's certificate chains (through its chain) to one of `roots`, every
-    link signed by the next and within its dates; the reason when it does not."""
+    link signed by the next and within its dates; when it does not, why: a token of
+    messages.REASON_WORDS (for the words) and the detail in English (for staff)."""
     now = now or dt.datetime.now(dt.UTC)
     current = signer.certificate
     pool = list(signer.chain)
     for _ in range(len(pool) + 2):
         if not current.not_valid_before_utc <= now <= current.not_valid_after_utc:
-            return False, f"{current.subject.rfc4514_string()} is outside its validity dates"
+            return False, "signer_outside_dates", f"{current.subject.rfc4514_string()} is outside its validity dates"
         if any(_issued_by(current, root) for root in roots):
-            return True, ""
+            return True, "", ""
         issuer = next((c for c in pool if _issued_by(current, c)), None)
         if issuer is None:
-            return False, f"no trusted root issued {current.issuer.rfc4514_string()}"
+            return False, "no_trusted_root", f"no trusted root issued {current.issuer.rfc4514_string()}"
         pool.remove(issuer)
         current = issuer
-    return False, "the chain is too long"
+    return False, "chain_too_long", "the chain is too long"

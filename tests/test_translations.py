@@ -126,3 +126,14 @@ def test_translations_ship_with_the_package() -> None:
     hook = (REPO / "deploy" / "hatch_build.py").read_text()
     assert "artifacts" in hook
     assert Path(REPO / "pyproject.toml").read_text().count('path = "deploy/hatch_build.py"') == 1
+
+
+@pytest.mark.parametrize(("lang", "said"), [("it", "Non verificato"), ("en", "Not checked")])
+def test_a_skipped_status_reads_the_same_in_every_section(client: FlaskClient, lang: str, said: str) -> None:
+    # Given the page with its results and its discovery section
+    doc = lxml.html.fromstring(client.get(f"/?lang={lang}&email={EMAIL}").get_data(as_text=True))
+    # Then both label a skipped check alike, as do the helpdesk templates
+    assert set(doc.xpath("//@data-l-skipped")) == {said}
+    for name in ("compare.html", "report.html", "address.html"):
+        assert '"skipped": _("Not checked")' in (REPO / "templates" / "helpdesk" / name).read_text(encoding="utf-8")
+    assert "Skipped" not in {m.id for m in po(lang)}

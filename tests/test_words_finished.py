@@ -21,12 +21,13 @@ import socket
 import ssl
 import string
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import dns.exception
 import dns.resolver
 import pytest
 
-from autoconfig.messages import CATALOGUE, LANGUAGES, words
+from autoconfig.messages import CATALOGUE, LANGUAGES, REASON_WORDS, words
 from autoconfig.model import Protocol, Security
 from autoconfig.probes.base import (
     BudgetExhausted,
@@ -58,6 +59,8 @@ EXCEPTIONS: tuple[BaseException, ...] = (
     TimeoutError("timed out"), TimeoutError(), dns.exception.Timeout(), BudgetExhausted(Step.LOGIN), Cancelled(),
     _cert_error(10, "certificate has expired"), _cert_error(9, "certificate is not yet valid"),
     _cert_error(62, "hostname mismatch"), _cert_error(19, "self-signed certificate in certificate chain"),
+    _cert_error(66, "EE certificate key too weak"), _cert_error(67, "CA certificate key too weak"),
+    _cert_error(68, "CA signature digest algorithm too weak"),
     ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
     ssl.SSLError(1, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version"),
     dns.resolver.NXDOMAIN(), dns.resolver.NoAnswer(), dns.resolver.NoNameservers(), dns.exception.DNSException(),
@@ -163,7 +166,27 @@ INLINE: tuple[tuple[str, Shape], ...] = (
     ("skip.resolver_down", {"blocked_by": "dns-resolver", "reason": "timeout"}),
     ("starttls.missing", {}),
     ("tls.plain_configured", {}),
+    # a report stored before tls.weak_key said its weakness in words
+    ("tls.weak_key", {"reason": "EE certificate key too weak"}),
 )
+
+# Discovery (autoconfig/discovery.py): every step's `reason` token under every discovery code,
+# with the parameters the tokens take (probes/web.py's why_params, the judges' own).
+DISCOVERY_BASE: Shape = {"url": "https://autoconfig.example.com/mail/config-v1.1.xml",
+                         "name": "autoconfig.example.com", "service": "autoconfig.hoster.test",
+                         "via": "https://autoconfig.hoster.test/mail/config-v1.1.xml",
+                         "found": "imap.other.test:993", "expected": "mail.example.com:993"}
+REASON_PARAMS: Shape = {"host": "autoconfig.example.com", "ip": "10.0.0.1", "port": 443, "http_status": 404,
+                        "target": "http://autoconfig.example.com/", "count": 5, "size_kb": 64}
+DISCOVERY: tuple[tuple[str, Shape], ...] = tuple(
+    (code, {**DISCOVERY_BASE, **REASON_PARAMS, "reason": token})
+    for code in sorted(c for c in CATALOGUE if c.startswith("discovery.")) for token in sorted(REASON_WORDS))
+_SOURCES = Path(__file__).resolve().parent.parent / "autoconfig"
+# The tokens the code writes: `why="…"`/`reason="…"` keywords, _Stop's third argument, the
+# judges' helpers, signing's chain_trusted, and web.py's certificate reasons (cert_<tls>).
+_TOKEN_SITES = re.compile(
+    r'(?:\bwhy=|\breason=|_Stop\(\s*"\w+",\s*f?"(?:[^"\\]|\\.)*",\s*|return False, |'
+    r'_skipped\([^,]+,\s*|Status\.\w+,\s*"[^"]*",\s*|\{"reason":\s*|else\s+)"(\w+)"|"(\w+)"(?= if lk\.)')
 DNS_INLINE: tuple[tuple[str, Shape], ...] = (
     ("dns.resolver_down", {"name": "example.com", "rtype": "*", "nameservers": "127.0.0.1"}),
     *(("dns.lookup_failed", {"name": "example.com", "rtype": "MX", "reason": reason, "expected": "10 mx.example.com."})
@@ -173,7 +196,7 @@ DNS_INLINE: tuple[tuple[str, Shape], ...] = (
 
 def shapes() -> list[tuple[str, Shape]]:
     found = [*_failure_shapes(), *_blocker_shapes(), *_judge_shapes(),
-             *((code, {**BASE, **shape}) for code, shape in INLINE), *DNS_INLINE]
+             *((code, {**BASE, **shape}) for code, shape in INLINE), *DNS_INLINE, *DISCOVERY]
     unique: dict[tuple[str, tuple[tuple[str, str], ...]], Shape] = {}
     for code, shape in found:
         unique[(code, tuple(sorted((k, str(v)) for k, v in shape.items())))] = shape
@@ -242,3 +265,46 @@ def test_library_detail_stays_for_staff() -> None:
             assert "Input/output" not in message and "OSError" not in message and "failed to answer" not in message
     assert words("net.error", "it", {**BASE, **other.params}).message == \
         "Errore di rete con mail.example.com porta 993 (fase: accesso)."
+
+
+def test_every_reason_token_the_discovery_code_writes_has_words() -> None:
+    # Given the tokens discovery's code writes into a step's `reason`
+    written: set[str] = set()
+    for name in ("discovery.py", "probes/web.py", "signing.py"):
+        for found in _TOKEN_SITES.findall((_SOURCES / name).read_text(encoding="utf-8")):
+            written |= {token for token in found if token}
+    from autoconfig.probes.web import _VERIFY_REASONS
+    written |= {f"cert_{tls}" for tls in (*_VERIFY_REASONS.values(), "untrusted")}
+    # Then each one is said in every language (the sweep above renders them under every code)
+    assert {"redirect_loop", "http_status", "time_ran_out", "unusable_document", "no_trusted_root",
+            "ispdb", "dns_failed", "cert_expired"} <= written
+    assert written <= set(REASON_WORDS), written - set(REASON_WORDS)
+    assert all(set(said) == set(LANGUAGES) for said in REASON_WORDS.values())
+
+
+def test_discovery_words_keep_the_token_for_staff_and_say_it_in_the_language() -> None:
+    shape = {**DISCOVERY_BASE, "reason": "redirect_loop", "target": "https://loop.example.com/"}
+    assert words("discovery.redirect_refused", "it", shape).message == (
+        "Non segue il rinvio di https://autoconfig.example.com/mail/config-v1.1.xml: "
+        "un giro di rinvii che torna a https://loop.example.com/.")
+    english = words("discovery.redirect_refused", "en", shape).message
+    assert "a redirect loop back to https://loop.example.com/" in english
+    german = words("discovery.not_found", "de", {**shape, "reason": "http_status", "http_status": 404})
+    assert "the server answers HTTP 404" in german.message  # German falls back to English
+    assert shape["reason"] == "redirect_loop"
+
+
+def test_a_weak_key_says_which_weakness_in_plain_words() -> None:
+    failure = failure_for(_cert_error(68, "CA signature digest algorithm too weak"), Step.TLS_HANDSHAKE)
+    assert failure.params["reason"] == "CA signature digest algorithm too weak"  # for staff
+    message = words(failure.code, "it", {**BASE, **failure.params}).message
+    assert "algoritmo troppo debole" in message and "digest" not in message
+
+
+def test_one_unsubscribed_folder_is_singular() -> None:
+    assert words("imap.unsubscribed_folders", "it", {"count": 1, "folders": "Progetti"}).message.startswith(
+        "Una cartella esiste sul server ma non è sottoscritta")
+    assert words("imap.unsubscribed_folders", "en", {"count": 1, "folders": "Progetti"}).message.startswith(
+        "One folder exists on the server but is not subscribed")
+    assert words("imap.unsubscribed_folders", "en", {"count": 2, "folders": "A, B"}).message.startswith(
+        "2 folders exist")

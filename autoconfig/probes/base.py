@@ -275,10 +275,16 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+# OpenSSL's verify codes of tls.weak_key → its `weakness` (messages.WEAKNESS_WORDS).
+_WEAKNESS = {66: "key", 67: "ca_key", 68: "digest"}
+
+
 def _tls_failure(exc: ssl.SSLError) -> Failure:
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = _VERIFY_CODES.get(exc.verify_code or 0, "tls.untrusted")
-        return Failure(code, Status.ERROR, params(reason=exc.verify_message or "unverified"))
+        # the library's words stay in `reason` for staff; `weakness` is the token the message says
+        weakness = _WEAKNESS.get(exc.verify_code or 0) if code == "tls.weak_key" else None
+        return Failure(code, Status.ERROR, params(reason=exc.verify_message or "unverified", weakness=weakness))
     reason = getattr(exc, "reason", None) or printable(exc.args[-1] if exc.args else type(exc).__name__)
     if "WRONG_VERSION_NUMBER" in str(reason):
         reason = "the server did not answer with TLS (plain text on a TLS port?)"

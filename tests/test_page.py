@@ -351,10 +351,26 @@ def test_settings_values_wrap_only_between_parts_and_each_has_a_copy_button(clie
     assert all(b.get("hidden") is not None and b.get("type") == "button" for b in buttons.values())
 
 
+def test_calendar_and_contacts_values_wrap_between_parts_and_have_copy_buttons(
+    make_config: ConfigFactory,
+) -> None:
+    # Given a provider with calendars: the URL is long enough to overflow a phone's card
+    raw = base_raw()
+    raw["provider"][0]["dav"] = [{"type": "caldav", "url": "https://dav.example.com/calendars/%EMAILADDRESS%/"}]
+    client = create_app(make_config(raw)).test_client()
+    html = client.get(f"/?email={EMAIL}&lang=en").get_data(as_text=True)
+    # Then it may break after "/", "." and "@" only, and each value has its copy button
+    assert "https:/<wbr>/<wbr>dav.<wbr>example.<wbr>com/<wbr>calendars/<wbr>mario.<wbr>rossi@<wbr>" in html
+    card = lxml.html.fromstring(html).get_element_by_id("dav-1").getparent()
+    buttons = {b.get("aria-label"): b.get("data-copy") for b in card.xpath(".//button[contains(@class,'copy')]")}
+    assert buttons["Copy: Server address (URL)"] == f"https://dav.example.com/calendars/{EMAIL}/"
+    assert set(buttons) == {"Copy: Server address (URL)", "Copy: Server", "Copy: Port", "Copy: User name"}
+
+
 def test_hostile_values_stay_text_in_the_breakable_filter() -> None:
     from autoconfig.web.pages import breakable
 
-    assert str(breakable("<b>a.b</b>@x")) == "&lt;b&gt;a.<wbr>b&lt;/b&gt;@<wbr>x"
+    assert str(breakable("<b>a.b</b>@x")) == "&lt;b&gt;a.<wbr>b&lt;/<wbr>b&gt;@<wbr>x"
 
 
 def test_the_page_has_a_favicon(client: FlaskClient) -> None:

@@ -128,12 +128,12 @@ def _answer_error(name: str) -> str:
     return _("Choose one of the answers.")
 
 
-_BREAK_AFTER = re.compile(r"(?<=[@.])")
+_BREAK_AFTER = re.compile(r"(?<=[@./])")
 
 
 @bp.app_template_filter("breakable")
 def breakable(value: object) -> Markup:
-    """A host or user name that may wrap after "@" and ".", never inside a word."""
+    """A host, user name or URL that may wrap after "@", "." and "/", never inside a word."""
     return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(str(value)))
 
 

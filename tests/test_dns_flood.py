@@ -26,6 +26,7 @@ from autoconfig.config import build_config
 from autoconfig.model import DnsOptions
 from autoconfig.mx import DnsBusy, DnsUnavailable, MxLookups, bounded_ttl
 from autoconfig.resolver import make_resolver
+from tests.support.apps import without_fast_path
 from tests.support.dns import KnotServer
 from tests.support.dns_cases import customer_zone, hoster_raw
 from tests.support.silent_dns import SilentNameserver
@@ -39,6 +40,12 @@ def silent() -> Iterator[SilentNameserver]:
         yield server
 
 
+POX = (
+    '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/'
+    'autodiscover/outlook/requestschema/2006"><Request><EMailAddress>{email}</EMailAddress>'
+    "<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+    "</AcceptableResponseSchema></Request></Autodiscover>"
+)
 # "At once" is well under the 2 s the silent resolver makes a lookup wait: half of it, so a
 # loaded CI machine does not turn the proof into a flake while a real wait still fails it.
 AT_ONCE = 1.0
@@ -140,6 +147,15 @@ def test_lookups_that_reach_dns_have_their_own_lower_limit(tmp_path: Path, dns_s
     # and the page says so as a page
     page = client.get(f"/?email=a@nope-4.{zone}")
     assert page.status_code == 429 and page.mimetype == "text/html"
+    # and Outlook's POX, through the fast path and the Flask view alike, is told to come back
+    # later, not answered with an "internal error" document
+    for n, unhook in enumerate((False, True)):
+        if unhook:
+            without_fast_path(client.application)
+        pox = client.post("/autodiscover/autodiscover.xml", data=POX.format(email=f"a@nope-pox-{n}.{zone}"),
+                          content_type="text/xml")
+        assert pox.status_code == 429 and pox.json is not None, pox.get_data(as_text=True)
+        assert pox.json["limit"] == "dns_lookups_per_ip" and int(pox.headers["Retry-After"]) >= 1
 
 
 def test_the_page_shows_a_dns_failure_as_a_page(tmp_path: Path, silent: SilentNameserver) -> None:

@@ -126,6 +126,8 @@ class ClientFastPath:
 
         try:
             return pox_answer(self.services, read, admit)
+        except BucketFull:
+            raise
         except Exception as exc:  # pox_answer answers every failure; this is only for safety
             return pox_error(self.services, exc)
 

@@ -26,7 +26,7 @@ from ..model import Settings
 from ..xmlinput import MAX_XML_BYTES, XmlTooLarge
 from .answers import Answer
 from .context import admit_lookup, services, settings_for
-from .limits import SETUP, limited
+from .limits import SETUP, BucketFull, limited
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -132,12 +132,14 @@ def pox_error(app_services: Services, exc: Exception) -> Answer:
 def pox_answer(app_services: Services, read_body: Callable[[], bytes], admit: Admit | None) -> Answer:
     """The answer to a POSTed Autodiscover request (or its Error document). Shared by the view
     and the fast path; `read_body` reads at most MAX_XML_BYTES or raises XmlTooLarge; `admit`
-    is asked before a lookup that must wait on DNS."""
+    is asked before a lookup that must wait on DNS, and its BucketFull goes to the caller."""
     try:
         parsed = autodiscover.parse_request(read_body())
         settings = settings_for_address(app_services.directory, parsed.email, app_services.memo, admit)
         return _xml_answer(app_services.memo(_settings_body, settings, parsed.response_schema))
-    except Exception as exc:  # every failure becomes an Error document (see _error_for)
+    except BucketFull:  # the DNS-lookup limit: a 429 with Retry-After, like every other limit
+        raise
+    except Exception as exc:  # every other failure becomes an Error document (see _error_for)
         return pox_error(app_services, exc)
 
 

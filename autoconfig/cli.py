@@ -376,6 +376,14 @@ def diagnose(config_file: str | None, email: str, password_stdin: bool, as_json:
         sys.exit(1)
 
 
+def _database_problem(exc: BaseException) -> str:
+    """What the database driver said, in its first line, without the "(module.ClassName)" prefix
+    SQLAlchemy puts there: operators read the reason, not our exception types."""
+    lines = str(exc).strip().splitlines()
+    said = re.sub(r"^\([\w.]+\)\s*", "", lines[0]).strip() if lines else ""
+    return said or "the database did not answer"
+
+
 @main.group("db")
 def db_group() -> None:
     """The reports database ([reports] database_url)."""
@@ -394,7 +402,7 @@ def db_upgrade(config_file: str | None) -> None:
     try:
         before, after = database.upgrade()
     except DatabaseError as exc:
-        click.echo(f"error: cannot migrate {where}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", err=True)
+        click.echo(f"error: cannot migrate {where}: {_database_problem(exc)}", err=True)
         sys.exit(1)
     finally:
         database.dispose()
@@ -418,7 +426,7 @@ def reports_purge(config_file: str | None) -> None:
     try:
         removed = ReportStore(database, config.reports.retention_days, config.service.public_url).purge()
     except DatabaseError as exc:
-        click.echo(f"error: cannot purge: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", err=True)
+        click.echo(f"error: cannot purge: {_database_problem(exc)}", err=True)
         sys.exit(1)
     finally:
         database.dispose()
@@ -441,7 +449,7 @@ def watch_group(ctx: click.Context, config_file: str | None, once: bool) -> None
     try:
         watcher = Watcher(config, database)
     except Exception as exc:
-        click.echo(f"error: cannot open the watch's database: {exc.__class__.__name__}", err=True)
+        click.echo(f"error: cannot open the watch's database: {_database_problem(exc)}", err=True)
         sys.exit(2)
     if once:
         sys.exit(_watch_once(watcher))
@@ -503,7 +511,7 @@ def watch_maintenance(config_file: str | None, host: str, until: str, port: int 
     try:
         WatchStore(database.ready()).add_maintenance(host, end, port)
     except DatabaseError as exc:
-        click.echo(f"error: cannot reach the database: {exc.__class__.__name__}", err=True)
+        click.echo(f"error: cannot reach the database: {_database_problem(exc)}", err=True)
         sys.exit(1)
     finally:
         database.dispose()

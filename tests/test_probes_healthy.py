@@ -103,7 +103,7 @@ def test_dns_records_that_are_right_are_ok(alice_report: Report) -> None:
 def test_messages_and_remedies_in_the_request_language(healthy: Diagnostician) -> None:
     report = diagnose(healthy, ALICE.address, ALICE.password, protocols=["imap"], lang="it")
     subs = by_id(report)["imap-subscriptions"]
-    assert "sottoscritte" in subs.message and subs.remedy
+    assert "non è sottoscritta" in subs.message and "Progetti" in subs.message and subs.remedy  # one folder: singular
     assert all(c.check.protocol in (None, "imap") for c in report.checks)
 
 

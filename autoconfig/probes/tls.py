@@ -36,7 +36,7 @@ from .base import (
     failure_for,
     params,
 )
-from .clients import open_adapter
+from .clients import Adapter, open_adapter
 from .session import Need, Session, Stage
 
 WEAK_PROTOCOLS = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"})
@@ -158,6 +158,7 @@ def _open_tls(session: Session, ip: str, context: ssl.SSLContext) -> ssl.SSLSock
     timeout = session.attempt.begin(Step.TLS_HANDSHAKE)
     sock = socket.create_connection((ip, t.port), timeout=timeout)
     session.attempt.track(sock)
+    adapter: Adapter | None = None
     try:
         if t.security is Security.TLS:
             session.attempt.begin(Step.TLS_HANDSHAKE, sock)
@@ -174,6 +175,9 @@ def _open_tls(session: Session, ip: str, context: ssl.SSLContext) -> ssl.SSLSock
         session.attempt.track(wrapped)
         return wrapped
     except BaseException:
+        if adapter is not None:  # STARTTLS may have wrapped the socket before failing: close that one
+            with contextlib.suppress(Exception):
+                _hang_up(adapter.sock)
         _hang_up(sock)
         raise
 

@@ -213,36 +213,29 @@ def test_in_a_diagnosis_a_client_that_will_not_set_itself_up_is_a_warning(net: W
 
 
 def test_the_page_says_per_program_whether_it_sets_itself_up_and_what_to_fix(net: World) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from tests.conftest import REPO
-    from tests.test_page_browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import chromium
 
-    with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as exc:
-            pytest.fail(f"Chromium ({CHROMIUM}) could not start: {exc}", pytrace=False)
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 1400})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            # Given the page for an address of a domain whose file Thunderbird for Android rejects
-            page.goto(f"{net.url}/?email=anna@plain.test&lang=en#discovery")
-            expect(page.locator("#discovery-title")).to_have_text("Will my programs set themselves up?")
-            # When the customer asks
-            page.click("#discovery-run")
-            android = page.locator("#discovery-results li[data-client='thunderbird-android']")
-            expect(android).to_be_visible(timeout=15_000)
-            # Then each program says whether it sets itself up, and the one that will not says what to fix
-            expect(android.locator("h3")).to_contain_text("Will not set itself up")
-            expect(android.locator(".remedy")).to_contain_text("What to do:")
-            thunderbird = page.locator("#discovery-results li[data-client='thunderbird']")
-            expect(thunderbird.locator("h3")).to_contain_text("Sets itself up")
-            expect(thunderbird.locator(".discovery-via code")).to_contain_text("https://autoconfig.plain.test/")
-            assert page.locator("#discovery-results > li").count() == 5
-            (REPO / "tests" / "artifacts").mkdir(exist_ok=True)
-            page.locator("#discovery").screenshot(path=str(REPO / "tests" / "artifacts" / "discovery.png"))
-            assert errors == []
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        # Given the page for an address of a domain whose file Thunderbird for Android rejects
+        page.goto(f"{net.url}/?email=anna@plain.test&lang=en#discovery")
+        expect(page.locator("#discovery-title")).to_have_text("Will my programs set themselves up?")
+        # When the customer asks
+        page.click("#discovery-run")
+        android = page.locator("#discovery-results li[data-client='thunderbird-android']")
+        expect(android).to_be_visible(timeout=15_000)
+        # Then each program says whether it sets itself up, and the one that will not says what to fix
+        expect(android.locator("h3")).to_contain_text("Will not set itself up")
+        expect(android.locator(".remedy")).to_contain_text("What to do:")
+        thunderbird = page.locator("#discovery-results li[data-client='thunderbird']")
+        expect(thunderbird.locator("h3")).to_contain_text("Sets itself up")
+        expect(thunderbird.locator(".discovery-via code")).to_contain_text("https://autoconfig.plain.test/")
+        assert page.locator("#discovery-results > li").count() == 5
+        (REPO / "tests" / "artifacts").mkdir(exist_ok=True)
+        page.locator("#discovery").screenshot(path=str(REPO / "tests" / "artifacts" / "discovery.png"))
+        assert errors == []

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from autoconfig.db import Database
 from autoconfig.reports import ReportStore, Ticket
 from autoconfig.staff import add_user
 from tests.conftest import base_raw
 from tests.support.procs import ServiceProcess, write_config
-from tests.test_page_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.test_page_browser import DESKTOP
 
 STAFF_PASSWORD = "staff passphrase 42"
 EMAIL = "mario.rossi@example.com"
@@ -63,22 +63,6 @@ def _console(folder: Path) -> Iterator[Console]:
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     yield from _console(tmp_path_factory.mktemp("console"))
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    except Exception as exc:
-        pytest.fail(f"Chromium ({CHROMIUM}) could not start: {exc}", pytrace=False)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from tests.conftest import REPO, base_raw
 from tests.support.ca import TestCA
@@ -21,18 +21,6 @@ from tests.support.dns import KnotServer
 from tests.support.dovecot import ALICE, DovecotServer
 from tests.support.procs import ServiceProcess, write_config
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Loopback only: any other name fails to resolve inside the browser.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 ARTIFACTS = REPO / "tests" / "artifacts"
 DOMAIN = "example.test"
 BROKEN = "broken.test"  # its mail servers' name is missing from DNS: one root cause, many checks
@@ -136,22 +124,6 @@ def service(
     )
     with ServiceProcess(path, workers=1, threads=4) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    except Exception as exc:
-        pytest.fail(f"Chromium ({CHROMIUM}) could not start: {exc}", pytrace=False)
-    yield browser
-    browser.close()
 
 
 @dataclass

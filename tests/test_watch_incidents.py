@@ -16,17 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from autoconfig.config import build_config
 from autoconfig.db import Database
 from autoconfig.watch.runner import Watcher
 from autoconfig.watch.store import WatchStore
+from tests.support.browser import chromium
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import ALICE, HEALTHY_HOSTNAME, HEALTHY_IP, DovecotServer, healthy_spec
 from tests.support.procs import ServiceProcess, write_config
-from tests.test_page_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.watch_helpers import watch_config, watch_raw
 
 ROUND_S = 0.5
@@ -113,15 +112,11 @@ def _with_incident(report: dict[str, Any], port: int) -> dict[str, Any] | None:
 
 def _banner(service: ServiceProcess, lang: str) -> str | None:
     """The banner as Chromium shows it on the page for alice's address (None: hidden)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{service.url}/?email={ALICE.address}&lang={lang}")
-            banner = page.locator("#watch-banner")
-            return banner.inner_text() if banner.is_visible() else None
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{service.url}/?email={ALICE.address}&lang={lang}")
+        banner = page.locator("#watch-banner")
+        return banner.inner_text() if banner.is_visible() else None
 
 
 def test_a_stopped_server_becomes_an_incident_everywhere_and_clears_when_it_is_back(

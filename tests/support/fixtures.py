@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.support.browser import chromium
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import DovecotServer, DovecotSpec, fault_specs, healthy_spec
@@ -176,3 +178,10 @@ def counting_server() -> Iterator[CountingServer]:
     """A port that counts connections; assert ``.connections == 0`` for SSRF tests."""
     with CountingServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium for one test module's page tests."""
+    with chromium() as started:
+        yield started

@@ -7,8 +7,10 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -16,6 +18,9 @@ from .config import config_path_from_env, load_config
 from .errors import AutoconfigError, ConfigError
 from .model import Config, Secret
 from .texts import N_, translate
+
+if TYPE_CHECKING:
+    from .db import Database
 
 
 def _load(path: str | None) -> Config:
@@ -384,6 +389,22 @@ def _database_problem(exc: BaseException) -> str:
     return said or "the database did not answer"
 
 
+@contextmanager
+def _database(config: Config, doing: str) -> Iterator[Database]:
+    """The reports database for one command, disposed after; a database error ends the
+    command with exit 1 and `error: cannot <doing>: <the driver's reason>`."""
+    from .db import Database, DatabaseError
+
+    database = Database(config.reports.database_url)
+    try:
+        yield database
+    except DatabaseError as exc:
+        click.echo(f"error: cannot {doing}: {_database_problem(exc)}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+
+
 @main.group("db")
 def db_group() -> None:
     """The reports database ([reports] database_url)."""
@@ -393,19 +414,12 @@ def db_group() -> None:
 @config_option
 def db_upgrade(config_file: str | None) -> None:
     """Create or migrate the database's tables to the newest revision."""
-    from .db import Database, DatabaseError
     from .db.engine import normalize_url
 
     config = _load(config_file)
-    database = Database(config.reports.database_url)
     where = normalize_url(config.reports.database_url).render_as_string(hide_password=True)
-    try:
+    with _database(config, f"migrate {where}") as database:
         before, after = database.upgrade()
-    except DatabaseError as exc:
-        click.echo(f"error: cannot migrate {where}: {_database_problem(exc)}", err=True)
-        sys.exit(1)
-    finally:
-        database.dispose()
     click.echo(f"{where}: {before or 'empty'} → {after}" if before != after else f"{where}: already at {after}")
 
 
@@ -418,18 +432,11 @@ def reports_group() -> None:
 @config_option
 def reports_purge(config_file: str | None) -> None:
     """Remove the reports older than [reports] retention_days now (the service also does it hourly)."""
-    from .db import Database, DatabaseError
     from .reports import ReportStore
 
     config = _load(config_file)
-    database = Database(config.reports.database_url)
-    try:
+    with _database(config, "purge") as database:
         removed = ReportStore(database, config.reports.retention_days, config.service.public_url).purge()
-    except DatabaseError as exc:
-        click.echo(f"error: cannot purge: {_database_problem(exc)}", err=True)
-        sys.exit(1)
-    finally:
-        database.dispose()
     click.echo(f"purged {removed} expired report(s)")
 @main.group("watch", invoke_without_command=True)
 @config_option
@@ -500,21 +507,14 @@ def _until(text: str, now: dt.datetime | None = None) -> dt.datetime:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Only this port (default: every port).")
 def watch_maintenance(config_file: str | None, host: str, until: str, port: int | None) -> None:
     """Announce planned maintenance on HOST: the page and reports say so instead of an incident."""
-    from .db import Database, DatabaseError
     from .watch.store import WatchStore
 
     config = _load(config_file)
     end = _until(until)
     if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
         raise click.BadParameter("must be a host name like mail.example.com", param_hint="HOST")
-    database = Database(config.reports.database_url)
-    try:
+    with _database(config, "reach the database") as database:
         WatchStore(database.ready()).add_maintenance(host, end, port)
-    except DatabaseError as exc:
-        click.echo(f"error: cannot reach the database: {_database_problem(exc)}", err=True)
-        sys.exit(1)
-    finally:
-        database.dispose()
     where = f"{host}:{port}" if port else host
     click.echo(f"planned maintenance on {where} until {end:%Y-%m-%d %H:%M} UTC")
 

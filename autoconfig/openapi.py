@@ -100,6 +100,12 @@ EMAIL = Param(
     "email", "the customer's e-mail address", required=True,
     schema={"type": "string", "example": "mario.rossi@example.com"},
 )
+
+# The domain checks (DNS health, discovery) take the same two parameters.
+DOMAIN = Param("domain", "the customer's domain", required=True, schema={"type": "string", "example": "example.com"})
+DOMAIN_LANG = Param("lang", "it or en (default: the configured first language)",
+                    schema={"type": "string", "enum": ["it", "en"]})
+
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 ERROR_400 = Reply("the input is malformed; `message` says what is wrong", ErrorSchema)
 ERROR_404 = Reply("no provider serves this domain", ErrorSchema)
@@ -232,10 +238,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get", "/api/v1/dns", "DNS health of a customer domain, and the zone lines to publish", "api",
         parameters=(
-            Param("domain", "the customer's domain", required=True,
-                  schema={"type": "string", "example": "example.com"}),
-            Param("lang", "it or en (default: the configured first language)",
-                  schema={"type": "string", "enum": ["it", "en"]}),
+            DOMAIN, DOMAIN_LANG,
         ),
         responses={200: Reply("expected vs found records", DnsHealthSchema), 400: ERROR_400,
                    404: ERROR_404, 429: ERROR_429, 503: ERROR_503},
@@ -249,10 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "each would set up with the configuration. Names pointing at internal addresses are refused "
         "unless allowed. Limited like the DNS check, and per client address like a diagnosis.",
         parameters=(
-            Param("domain", "the customer's domain", required=True,
-                  schema={"type": "string", "example": "example.com"}),
-            Param("lang", "it or en (default: the configured first language)",
-                  schema={"type": "string", "enum": ["it", "en"]}),
+            DOMAIN, DOMAIN_LANG,
         ),
         responses={200: Reply("each client's verdict and steps", DiscoverySchema), 400: ERROR_400,
                    404: ERROR_404, 429: ERROR_429, 503: ERROR_503},

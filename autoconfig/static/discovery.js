@@ -5,32 +5,8 @@
 (function () {
   "use strict";
 
-  var MARKS = { ok: "\u2713", warning: "!", error: "\u2717", skipped: "\u2013" };
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function label(list, key) {
-    return list.getAttribute("data-l-" + key) || key;
-  }
-
-  function statusOf(value) {
-    return Object.prototype.hasOwnProperty.call(MARKS, value) ? value : "skipped";
-  }
-
-  function mark(list, status) {
-    var s = statusOf(status);
-    var span = el("span", "mark status-" + s);
-    var glyph = el("span", "glyph", MARKS[s]);
-    glyph.setAttribute("aria-hidden", "true");
-    span.appendChild(glyph);
-    span.appendChild(el("span", "mark-text", label(list, s)));
-    return span;
-  }
+  var shared = window.autoconfigMarks;  /* marks.js */
+  var el = shared.el, label = shared.label, statusOf = shared.statusOf, mark = shared.mark;
 
   function verdictText(list, client) {
     if (client.automatic && client.settings_match === false) return label(list, "wrong");

@@ -6,38 +6,13 @@
 (function () {
   "use strict";
 
-  var MARKS = { ok: "\u2713", warning: "!", error: "\u2717", skipped: "\u2013" };
+  var shared = window.autoconfigMarks;  /* marks.js */
+  var el = shared.el, label = shared.label, statusOf = shared.statusOf, mark = shared.mark;
   var GROUPS = ["general", "imap", "pop3", "smtp"];
   var YES_NO = ["webmail", "offline_access", "shared_account", "server_folders"];
 
   function byId(id) {
     return document.getElementById(id);
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  /* The words of the results, in the page's language: data-l-* attributes of #check-results. */
-  function label(labels, key) {
-    return (labels && labels.getAttribute("data-l-" + key)) || key;
-  }
-
-  function statusOf(value) {
-    return Object.prototype.hasOwnProperty.call(MARKS, value) ? value : "skipped";
-  }
-
-  function mark(labels, status) {
-    var s = statusOf(status);
-    var span = el("span", "mark status-" + s);
-    var glyph = el("span", "glyph", MARKS[s]);
-    glyph.setAttribute("aria-hidden", "true");
-    span.appendChild(glyph);
-    span.appendChild(el("span", "mark-text", label(labels, s)));
-    return span;
   }
 
   /* What a check is about, e.g. "IMAP · mail.example.com:993 · SSL/TLS". */

@@ -4,19 +4,27 @@ Settings and advice are rendered here, so they work without JavaScript: the addr
 the advice questions are plain GET forms (they never carry a password). Only the check
 needs the browser's script (autoconfig/static/page.js), which POSTs the password to the
 diagnostics API and shows each check as it streams in.
+
+Rendering costs milliseconds (a couple of hundred translated strings through Jinja), and the
+same page is asked for again and again, so each app keeps its last pages rendered, keyed by
+everything the template reads (`PageView`): a kept page is byte for byte what a fresh render
+would write. The page has no nonce or per-request token (its scripts are same-origin files).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 from marshmallow import fields, validate
 
@@ -36,6 +44,8 @@ from .limits import AUTOCONFIG, SETUP, BucketFull, limited, record_refusal
 from .status import watch_view
 
 bp = Blueprint("pages", __name__)
+RENDERED = "autoconfig.rendered_pages"
+MAX_PAGES = 256  # a few MiB per worker at most: the page with settings is about 20 KiB
 
 MAX_EMAIL = 1024
 YES_NO_QUESTIONS = ("webmail", "offline_access", "shared_account", "server_folders")
@@ -61,6 +71,34 @@ PROTOCOL_ROLES = {
     Protocol.POP3: lazy_gettext("incoming mail"),
     Protocol.SMTP: lazy_gettext("outgoing mail"),
 }
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Everything the page's template reads: the key of a rendered page."""
+
+    locale: str
+    script_root: str
+    served_securely: bool
+    email: str
+    settings: Settings | None
+    address_error: str | None
+    advice: Recommendation | None
+    given: tuple[tuple[str, str], ...]
+    answer_errors: tuple[tuple[str, str], ...]
+    check_needs_script: bool
+    watch_notices: tuple[DescribedNotice, ...]
+    link_args: tuple[tuple[str, str], ...]
+
+
+@bp.record_once
+def _keep_rendered(state: BlueprintSetupState) -> None:
+    state.app.extensions[RENDERED] = functools.lru_cache(maxsize=MAX_PAGES)(_render)
+
+
+def rendered_pages() -> Callable[[PageView], str]:
+    """This app's page renderer, remembering its last MAX_PAGES pages (see the module's docstring)."""
+    return current_app.extensions[RENDERED]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -179,7 +217,8 @@ def busy(exc: BucketFull) -> Response:
     return response
 
 
-def _frame(settings: Settings | None, email: str, provider_id: str | None = None) -> dict[str, Any]:
+def _frame(settings: Settings | None, email: str, provider_id: str | None = None,
+           link_args: tuple[tuple[str, str], ...] | None = None) -> dict[str, Any]:
     """What base.html needs: the language and its switch, the brand, the footer links (the
     provider's own, a reseller's, when the page knows whose customer it speaks to)."""
     config = services().config
@@ -187,6 +226,7 @@ def _frame(settings: Settings | None, email: str, provider_id: str | None = None
     known = next((p for p in providers if p.id == provider_id), None)
     provider = settings.provider if settings else known or (providers[0] if len(providers) == 1 else None)
     links = config.service.help_for(provider)
+    kept = _link_args() if link_args is None else link_args
     return {
         "lang": current_language(),
         "languages": config.service.languages,
@@ -195,7 +235,7 @@ def _frame(settings: Settings | None, email: str, provider_id: str | None = None
         "faq_url": links.faq_url,
         "support_url": links.support_url,
         "documentation_url": links.documentation_url,
-        "language_links": {code: _language_link(code, email) for code in config.service.languages},
+        "language_links": {code: _language_link(code, email, kept) for code in config.service.languages},
     }
 
 
@@ -205,33 +245,51 @@ def _page(email: str, *, check_needs_script: bool = False) -> tuple[str, int]:
     advice, given, answer_errors = _advice(request.args, lang, settings)
     if answer_errors and status == 200:
         status = 400
-    html = render_template(
-        "index.html",
+    view = PageView(
+        locale=str(get_locale()),
+        script_root=request.script_root,
+        served_securely=request.is_secure,
         email=email[:MAX_EMAIL],
         settings=settings,
-        groups=_groups(settings) if settings else [],
         address_error=address_error,
         advice=advice,
-        given=given,
-        answer_errors=answer_errors,
+        given=tuple(given.items()),
+        answer_errors=tuple(sorted(answer_errors.items())),
+        check_needs_script=check_needs_script,
+        watch_notices=_watch_notices(settings, lang),
+        link_args=_link_args(),
+    )
+    return rendered_pages()(view), status
+
+
+def _render(view: PageView) -> str:
+    """The page for `view` (called within the request it was built from, on a miss)."""
+    return render_template(
+        "index.html",
+        email=view.email,
+        settings=view.settings,
+        groups=_groups(view.settings) if view.settings else [],
+        address_error=view.address_error,
+        advice=view.advice,
+        given=dict(view.given),
+        answer_errors=dict(view.answer_errors),
         yes_no_questions=YES_NO_QUESTIONS,
         connectivity_options=CONNECTIVITY,
         security_labels=SECURITY_LABELS,
         auth_labels=AUTH_LABELS,
-        check_needs_script=check_needs_script,
-        served_securely=request.is_secure,
-        watch_notices=_watch_notices(settings, lang),
-        **_frame(settings, email),
+        check_needs_script=view.check_needs_script,
+        served_securely=view.served_securely,
+        watch_notices=list(view.watch_notices),
+        **_frame(view.settings, view.email, link_args=view.link_args),
     )
-    return html, status
 
 
-def _watch_notices(settings: Settings | None, lang: str) -> list[DescribedNotice]:
+def _watch_notices(settings: Settings | None, lang: str) -> tuple[DescribedNotice, ...]:
     """The watch's incidents and maintenance on this address's servers, in the page's language."""
     if settings is None:
-        return []
+        return ()
     servers = [(s.hostname, s.port) for s in settings.servers]
-    return [describe_notice(n, lang) for n in touching(watch_view().notices(), servers)]
+    return tuple(describe_notice(n, lang) for n in touching(watch_view().notices(), servers))
 
 
 def language_name(code: str) -> str:
@@ -243,11 +301,14 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _language_link(code: str, email: str) -> str:
+def _link_args() -> tuple[tuple[str, str], ...]:
+    """The query's answers (and the advise flag), which a link to another language keeps."""
+    return tuple((name, value) for name, value in request.args.items() if name in ANSWER_FIELDS or name == "advise")
+
+
+def _language_link(code: str, email: str, link_args: tuple[tuple[str, str], ...]) -> str:
     """The same page in another language: keeps the address and the answers, never a password."""
-    args: dict[str, Any] = {
-        name: value for name, value in request.args.items() if name in ANSWER_FIELDS or name == "advise"
-    }
+    args: dict[str, Any] = dict(link_args)
     if email:
         args["email"] = email
     return url_for("pages.index", lang=code, **args)

@@ -2,7 +2,9 @@
 with 200 diagnoses in flight against a silent IMAP server, through the production settings
 (deploy/gunicorn.conf.py: 5 workers x 16 threads, `max_concurrent = 0`: 8 diagnoses a worker,
 the rest refused at once with 503). Targets: autoconfig p99 under 100 ms and throughput at
-least 0.8 x the idle figure, both measured in the same run.
+least 0.8 x the idle figure, both measured in the same run: idle and busy alternate three
+times in one server, and the medians are judged (one sample of a p99 on two shared cores
+swings by tens of milliseconds).
 
 Run: .venv/bin/python -m tests.benchmarks.bench_outage
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import statistics
 import tempfile
 import threading
 import time
@@ -18,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.benchmarks.harness import gunicorn, wrk
+from tests.benchmarks.harness import Load, gunicorn, wrk
 from tests.diagnostics_helpers import make, publish_example_zone, raw_config, server
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
@@ -28,6 +31,7 @@ from tests.support.silent import SilentServer
 
 IN_FLIGHT = 200
 SECONDS = 5
+RUNS = 3
 
 
 def main() -> None:
@@ -49,39 +53,59 @@ def main() -> None:
             probe.request("GET", urlsplit(target).path + "?" + urlsplit(target).query)  # warm every path once
             assert probe.getresponse().status == 200
             probe.close()
-            idle = wrk(target, seconds=SECONDS)
-            statuses: Counter[int] = Counter()
-            lock = threading.Lock()
+            wrk(target, seconds=2)  # every worker warm (one request warms one), so idle is a fair baseline
             host = urlsplit(url)
-
-            def diagnose() -> None:
-                connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
-                try:
-                    body = json.dumps({"email": ALICE.address, "protocols": ["imap"]})
-                    connection.request("POST", "/api/v1/diagnostics", body=body,
-                                       headers={"Content-Type": "application/json"})
-                    status = connection.getresponse().status
-                except OSError:
-                    status = 0
-                finally:
-                    connection.close()
-                with lock:
-                    statuses[status] += 1
-
-            # 200 customers press "check" at once; each waits for its answer (up to budget_s).
-            threads = [threading.Thread(target=diagnose, daemon=True) for _ in range(IN_FLIGHT)]
-            for thread in threads:
-                thread.start()
-            time.sleep(1)
-            busy = wrk(target, seconds=SECONDS)  # within the 12 s the admitted diagnoses last
-            for thread in threads:
-                thread.join(30)
-    print(f"idle autoconfig req/s {idle.requests_per_s:.0f} p99 {idle.p99_ms:.2f} ms errors {idle.errors}")
-    print(f"with {IN_FLIGHT} diagnoses in flight: autoconfig req/s {busy.requests_per_s:.0f} p99 {busy.p99_ms:.2f} ms "
-          f"errors {busy.errors}")
+            pairs = []
+            statuses: Counter[int] = Counter()
+            for _ in range(RUNS):  # idle then busy, RUNS times: the median pair is judged
+                idle = wrk(target, seconds=SECONDS)
+                busy, answered = _under_outage(host.hostname or "", host.port or 0, target)
+                statuses.update(answered)
+                pairs.append((idle, busy))
+                print(f"run: idle req/s {idle.requests_per_s:.0f} p99 {idle.p99_ms:.2f} ms; with {IN_FLIGHT} diagnoses "
+                      f"in flight req/s {busy.requests_per_s:.0f} p99 {busy.p99_ms:.2f} ms; answered {dict(answered)}",
+                      flush=True)
+    idle_rps = statistics.median(i.requests_per_s for i, _ in pairs)
+    idle_p99 = statistics.median(i.p99_ms for i, _ in pairs)
+    busy_rps = statistics.median(b.requests_per_s for _, b in pairs)
+    busy_p99 = statistics.median(b.p99_ms for _, b in pairs)
+    errors = sum(i.errors + b.errors for i, b in pairs)
+    print(f"idle autoconfig req/s {idle_rps:.0f} p99 {idle_p99:.2f} ms errors {errors} (median of {RUNS})")
+    print(f"with {IN_FLIGHT} diagnoses in flight: autoconfig req/s {busy_rps:.0f} p99 {busy_p99:.2f} ms "
+          f"errors {errors} (median of {RUNS})")
     print(f"diagnoses answered: {dict(statuses)} (200: ran to the end of budget_s, 503: refused at once)")
-    print(f"ratio busy / idle throughput (target >= 0.8) {busy.requests_per_s / idle.requests_per_s:.2f}")
-    print(f"p99 under the outage (target < 100 ms) {busy.p99_ms:.2f} ms")
+    print(f"ratio busy / idle throughput (target >= 0.8) "
+          f"{statistics.median(b.requests_per_s / i.requests_per_s for i, b in pairs):.2f}")
+    print(f"p99 under the outage (target < 100 ms) {busy_p99:.2f} ms")
+
+
+def _under_outage(hostname: str, port: int, target: str) -> tuple[Load, Counter[int]]:
+    """wrk on autoconfig while IN_FLIGHT customers press "check" at once, each waiting for its
+    answer (up to budget_s); returns when every diagnosis has been answered."""
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def diagnose() -> None:
+        connection = http.client.HTTPConnection(hostname, port, timeout=60)
+        try:
+            body = json.dumps({"email": ALICE.address, "protocols": ["imap"]})
+            connection.request("POST", "/api/v1/diagnostics", body=body, headers={"Content-Type": "application/json"})
+            status = connection.getresponse().status
+        except OSError:
+            status = 0
+        finally:
+            connection.close()
+        with lock:
+            statuses[status] += 1
+
+    threads = [threading.Thread(target=diagnose, daemon=True) for _ in range(IN_FLIGHT)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    busy = wrk(target, seconds=SECONDS)  # within the 12 s the admitted diagnoses last
+    for thread in threads:
+        thread.join(30)
+    return busy, statuses
 
 
 if __name__ == "__main__":

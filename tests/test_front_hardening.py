@@ -51,6 +51,13 @@ def test_doubled_slashes_are_never_redirected_to_the_clients_host(service: Servi
     assert status == 404 and "location" not in headers
 
 
+def test_the_console_without_its_slash_redirects_within_our_own_site(service: ServiceProcess) -> None:
+    # When staff type /helpdesk (no slash) and the Host header names another site
+    status, headers, _ = _raw_get(service, "/helpdesk", {"Host": "evil.test"})
+    # Then the redirect stays on our site: a path, no host
+    assert status == 308 and headers["location"] == "/helpdesk/"
+
+
 def test_the_page_varies_with_accept_language_and_stays_out_of_shared_caches(client: FlaskClient) -> None:
     for path in ("/", "/?email=alice@example.com", "/?email=not-an-address"):
         response = client.get(path, headers={"Accept-Language": "en"})

@@ -149,6 +149,13 @@ def sign_out() -> BaseResponse:
     return redirect(url_for("helpdesk.sign_in", lang=current_language()))
 
 
+@bp.get("")
+def home_without_slash() -> BaseResponse:
+    """`/helpdesk` to `/helpdesk/`, with a Location of our own: werkzeug's slash redirect
+    would name the host the request's Host header chose."""
+    return redirect(url_for("helpdesk.home"), 308)
+
+
 @bp.route("/", methods=["GET", "POST"])
 @login_required  # type: ignore[misc]
 def home() -> BaseResponse:

@@ -350,6 +350,8 @@ def test_check_streams_progress_then_results_and_never_shows_the_password(
     assert posted["password"] == ALICE.password  # in the POST body, and only there
     expect(page.locator("#check-recommendation-protocol")).to_have_text("We recommend IMAP")
     expect(page.locator("#check-recommendation-cautions li").first).to_be_visible()
+    # And how long the first download of her mailbox takes, from what the check counted
+    expect(page.locator("#check-recommendation-download")).to_contain_text("The first full download (the headers of ")
     # And the summary for the helpdesk says it all in plain text
     summary = page.locator("#check-summary").input_value()
     # It starts with the ticket code the page shows, the one staff type in the console

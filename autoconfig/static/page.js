@@ -227,6 +227,9 @@
           (pair[1] || []).forEach(function (r) { list.appendChild(el("li", null, r.text || r.code)); });
         }
       );
+      var download = byId("check-recommendation-download");
+      download.textContent = rec.first_download ? rec.first_download.text || "" : "";
+      download.hidden = !rec.first_download;
       byId("check-recommendation").hidden = false;
     }
 

@@ -94,6 +94,8 @@ class Operation:
     body_required: bool = True
     rate_limited: bool = False
     staff: bool = False  # staff only: a console session or a helpdesk bearer token
+    operation_id: str | None = None  # when the path alone would repeat another's
+
 
 
 EMAIL = Param(
@@ -376,6 +378,11 @@ OPERATIONS: tuple[Operation, ...] = (
         )
     ),
     Operation(
+        "get", "/helpdesk", "The helpdesk console, typed without its slash", "helpdesk",
+        responses={308: Reply("to /helpdesk/ (a path: never to the host the request named)")},
+        operation_id="getHelpdeskWithoutSlash",
+    ),
+    Operation(
         "get", "/api/v1/openapi.json", "This document", "operations",
         responses={200: Reply("OpenAPI 3", {"type": "object"})},
     ),
@@ -407,16 +414,24 @@ def _reply_content(reply: Reply) -> dict[str, Any]:
     return content
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _parameter(p: Param, languages: tuple[str, ...]) -> dict[str, Any]:
+    """A parameter as documented; a language one names the languages this configuration speaks
+    (as an enum where another one is refused, in words where it falls back)."""
+    schema, description = dict(p.schema), p.description
+    if p.name == "lang":
+        description = description.replace("it or en", " or ".join(languages), 1)
+        if "enum" in schema:
+            schema["enum"] = list(languages)
+    return {"name": p.name, "in": p.location, "required": p.required or p.location == "path",
+            "description": description, "schema": schema}
+
+
+def _operation(op: Operation, languages: tuple[str, ...]) -> dict[str, Any]:
     result: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "operationId": _operation_id(op)}
     if op.description:
         result["description"] = op.description
     if op.parameters:
-        result["parameters"] = [
-            {"name": p.name, "in": p.location, "required": p.required or p.location == "path",
-             "description": p.description, "schema": dict(p.schema)}
-            for p in op.parameters
-        ]
+        result["parameters"] = [_parameter(p, languages) for p in op.parameters]
     if op.body is not None:
         content: dict[str, Any] = {}
         for content_type in op.body_types:
@@ -436,14 +451,18 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 
 def _operation_id(op: Operation) -> str:
+    if op.operation_id:
+        return op.operation_id
     words = [w for w in op.path.replace("{", "").replace("}", "").replace(".", "-").split("/") if w]
     return op.method + "".join(w[:1].upper() + w[1:] for w in "-".join(words).split("-"))
 
 
 def build_document(
-    *, version: str, server_url: str, operations: tuple[Operation, ...] = OPERATIONS
+    *, version: str, server_url: str, operations: tuple[Operation, ...] = OPERATIONS,
+    languages: tuple[str, ...] = ("it", "en"),
 ) -> dict[str, Any]:
-    """The whole OpenAPI document as a dict, ready for json.dumps."""
+    """The whole OpenAPI document as a dict, ready for json.dumps (`languages`: the
+    configuration's, which every `lang` parameter accepts)."""
     spec = APISpec(
         title="autoconfig",
         version=version,
@@ -464,7 +483,7 @@ def build_document(
     spec.components.schema("Busy", schema=BusySchema)  # named in the diagnostics' 503 oneOf
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        paths.setdefault(op.path, {})[op.method] = _operation(op)
+        paths.setdefault(op.path, {})[op.method] = _operation(op, languages)
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     spec.components.security_scheme(

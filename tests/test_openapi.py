@@ -171,3 +171,24 @@ def test_diagnosis_refusals_match_the_document(
         response = client.post("/api/v1/diagnostics", json=body)
     assert 400 <= response.status_code < 500
     conforms(document, "post", "/api/v1/diagnostics", response)
+
+
+def test_every_language_parameter_lists_the_languages_this_configuration_speaks(make_config: ConfigFactory) -> None:
+    # Given a service that speaks English first and then Italian
+    raw = base_raw()
+    raw["service"]["languages"] = ["en", "it"]
+    document = create_app(make_config(raw)).test_client().get("/api/v1/openapi.json").json
+    assert document is not None
+    langs = [p for ops in document["paths"].values() for op in ops.values()
+             for p in op.get("parameters", ()) if p["name"] == "lang"]
+    # Then every lang parameter names exactly those, in that order (as an enum where others are refused)
+    strict = [p for p in langs if "enum" in p["schema"]]
+    assert len(strict) >= 4 and all(p["schema"]["enum"] == ["en", "it"] for p in strict)
+    assert sum(p["description"].startswith("en or it") for p in langs) >= 8
+    assert not any("it or en" in p["description"] for p in langs)
+    # And a service that speaks Italian only offers Italian alone
+    raw["service"]["languages"] = ["it"]
+    only = create_app(make_config(raw)).test_client().get("/api/v1/openapi.json").json
+    assert only is not None
+    assert {tuple(p["schema"]["enum"]) for ops in only["paths"].values() for op in ops.values()
+            for p in op.get("parameters", ()) if p["name"] == "lang" and "enum" in p["schema"]} == {("it",)}

@@ -27,12 +27,13 @@ EXTENSION = "autoconfig.ops"
 class _Document:
     """The OpenAPI document as served, built on the first request for it."""
 
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, languages: tuple[str, ...]) -> None:
         self.server_url = server_url
+        self.languages = languages
 
     @cached_property
     def json(self) -> bytes:
-        document = build_document(version=__version__, server_url=self.server_url)
+        document = build_document(version=__version__, server_url=self.server_url, languages=self.languages)
         return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 
@@ -74,7 +75,8 @@ def openapi_document() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = _Document(services(app).config.service.public_url)
+    service = services(app).config.service
+    app.extensions[EXTENSION] = _Document(service.public_url, service.languages)
     _config_info(app)
     app.register_blueprint(bp)
 

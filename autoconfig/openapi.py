@@ -123,8 +123,8 @@ class BusySchema(Schema):
     retry_after = fields.Integer(metadata={"description": "seconds; also the Retry-After header"})
 
 
-BUSY_503 = Reply("DNS did not answer (`error` dns_unavailable), or too many diagnoses are running in this instance "
-                 "(`error` busy, `[diagnostics] max_concurrent`); try again after Retry-After",
+BUSY_503 = Reply("DNS did not answer (`error` dns_unavailable), or too many diagnoses and discoveries are running "
+                 "in this instance (`error` busy, `[diagnostics] max_concurrent`); try again after Retry-After",
                  {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/Busy"}]},
                  headers=RETRY_AFTER)
 ERROR_429 = Reply("a rate limit refused the request", RateLimitedSchema, headers=RETRY_AFTER)
@@ -257,7 +257,7 @@ OPERATIONS: tuple[Operation, ...] = (
             DOMAIN, DOMAIN_LANG,
         ),
         responses={200: Reply("each client's verdict and steps", DiscoverySchema), 400: ERROR_400,
-                   404: ERROR_404, 429: ERROR_429, 503: ERROR_503},
+                   404: ERROR_404, 429: ERROR_429, 503: BUSY_503},
         rate_limited=True,
     ),
     Operation(

@@ -21,6 +21,8 @@ from tests.support.procs import ServiceProcess, write_config
 from tests.support.silent import SilentServer
 from tests.watch_helpers import watch_config, watch_raw
 
+DOMAIN = ALICE.address.split("@")[1]
+
 
 def test_the_default_cap_is_half_the_threads() -> None:
     assert slot_limit(0, 16) == 8
@@ -65,6 +67,11 @@ def test_the_excess_is_refused_at_once_in_the_visitors_language(silent_site: Ser
     assert status == 503 and took < 1.0
     assert headers["Retry-After"] == "4" and body["retry_after"] == 4
     assert body["error"] == "busy" and "Il servizio è occupato" in body["message"] and body["remedy"]
+    # And a discovery, which would hold a thread as long, shares the cap: refused at once too
+    started = time.monotonic()
+    found, found_headers, found_body = silent_site.get(f"/api/v1/discovery?domain={DOMAIN}&lang=en")
+    assert found == 503 and time.monotonic() - started < 1.0 and found_headers["Retry-After"] == "4"
+    assert json.loads(found_body)["error"] == "busy"
     # And client setup answers meanwhile
     started = time.monotonic()
     setup, _h, _b = silent_site.get(f"/mail/config-v1.1.xml?emailaddress={ALICE.address}")
@@ -72,5 +79,6 @@ def test_the_excess_is_refused_at_once_in_the_visitors_language(silent_site: Ser
     for thread in running:
         thread.join(15)
     assert results == [200, 200]
-    # And once they ended, a diagnosis runs again
+    # And once they ended, a diagnosis runs again, and so does a discovery
     assert _diagnose(silent_site, "en")[0] == 200
+    assert silent_site.get(f"/api/v1/discovery?domain={DOMAIN}&lang=en")[0] == 200

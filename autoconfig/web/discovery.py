@@ -1,23 +1,27 @@
 """GET /api/v1/discovery?domain=D: will each client find the settings by itself?
 
 The Discoverer is built on first use (its TLS context and trust roots cost a little) and
-kept for the app. `DISCOVERY_PORTS` in the Flask config maps https/http to other ports: the
+kept for the app. A discovery holds a thread for up to its budget, like a diagnosis, so it
+takes one of the same slots (`[diagnostics] max_concurrent`): a flood of either is refused
+at once, and client setup keeps its threads. `DISCOVERY_PORTS` in the Flask config maps https/http to other ports: the
 tests' nginx cannot take 443 and 80; the config file has no such key, so customers cannot.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from ..discovery import Discoverer
 from ..errors import InvalidDomain
-from ..i18n import check_language
+from ..i18n import check_language, current_language
 from ..resolver import make_resolver
 from ..schemas.discovery import dump
 from ..usecases import domain_discovery
 from .context import admit_lookup, services
+from .diagnostics import SLOTS, Slots, busy_answer
 from .limits import SETUP, limited
 
 bp = Blueprint("discovery", __name__, url_prefix="/api/v1")
@@ -62,7 +66,14 @@ def discovery() -> Response:
     if not raw:
         raise InvalidDomain("give the domain to check, like ?domain=example.com", field="domain")
     lang = _language()
-    found = domain_discovery(services(), discoverer(), raw, admit_lookup())
+    slots: Slots = current_app.extensions[SLOTS]
+    if not slots.take():
+        retry_after = math.ceil(services().config.diagnostics.budget_s)  # a running one ends by then
+        return busy_answer(current_language(), retry_after).response()
+    try:
+        found = domain_discovery(services(), discoverer(), raw, admit_lookup())
+    finally:
+        slots.give_back()
     response = jsonify(dump(found, lang))
     response.cache_control.no_store = True
     return response

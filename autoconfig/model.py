@@ -305,11 +305,13 @@ class DiagnosticsOptions:
 @dataclass(frozen=True)
 class WatchOptions:
     """`autoconfig watch`: how often, when a run of failures becomes an incident, how many
-    served domains a %EMAILDOMAIN% host is expanded for."""
+    served domains a %EMAILDOMAIN% host is expanded for, how many endpoints are checked at
+    once (each holds a thread and a socket while it runs)."""
 
     interval_s: float = 300.0
     rounds_to_open: int = 2
     max_template_hosts: int = 200
+    max_concurrent: int = 500
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,6 +156,39 @@ def test_a_round_against_a_silent_port_ends_within_its_budget(
     silent_ones = [e for e in done.endpoints if e.port == silent.port and e.family == "ipv4"]
     assert [(e.ok, e.code) for e in silent_ones] == [(False, "net.timeout")]
     assert all(e.ok for e in done.endpoints if e.port != silent.port)
+
+
+def test_a_capped_round_checks_every_endpoint_a_few_at_a_time_in_configuration_order(
+    dovecot: DovecotServer, test_ca: TestCA, dns_server: KnotServer, tmp_path: Path
+) -> None:
+    # Given a watcher allowed two endpoints at once, after a round that made the last ones slowest
+    config = watch_config(dovecot, test_ca, dns_server, f"sqlite:///{tmp_path / 'r.db'}", tmp_path,
+                          max_concurrent=2)
+    watcher = Watcher(config, Database(config.reports.database_url))
+    first = watcher.round()
+    watcher.took_ms = {e.key: 1000 + i for i, e in enumerate(first.endpoints)}
+    for thread in threading.enumerate():
+        if thread.name.startswith("probe"):
+            thread.join(5)  # the first round's, on their way out
+    # When the next round runs, with its threads counted as it goes
+    in_flight: list[int] = []
+    done_event = threading.Event()
+
+    def count() -> None:
+        while not done_event.wait(0.002):
+            in_flight.append(sum(1 for t in threading.enumerate() if t.name.startswith("probe")))
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        done = watcher.round()
+    finally:
+        done_event.set()
+        counter.join()
+    # Then every endpoint was checked, never more than two at once, all up, listed as configured
+    assert max(in_flight) <= 2 and len(done.endpoints) == len(first.endpoints) == 2 * len(dovecot.ports)
+    assert all(e.ok for e in done.endpoints), [e for e in done.endpoints if not e.ok]
+    assert [e.key for e in done.endpoints] == [e.key for e in first.endpoints]
 
 
 # -- one watcher at a time ------------------------------------------------------------------

@@ -4,9 +4,12 @@ Adding a check: a module with a `Stage`, one line in `stages_for`, its codes in
 `messages.CATALOGUE`, and a test.
 
 The runner starts one job per configured server (plus one for the DNS records) on a
-thread pool. A job runs its server's stages in order over one connection; a stage whose
-prerequisite failed is `skipped` with a code that names the check that failed. Every
-network step gets its own timeout, cut to what is left of the budget; when the budget
+thread pool (at most `max_workers` threads; the rest wait for a free one), in the order
+given: a thread's start waits for the new thread to take the GIL, so while earlier jobs do
+their TLS work the last of 200 jobs starts most of a second after the first (the watch
+starts the slowest first). A job runs its server's stages in order over one connection; a
+stage whose prerequisite failed is `skipped` with a code that names the check that failed.
+Every network step gets its own timeout, cut to what is left of the budget; when the budget
 is spent the runner stops waiting, closes the jobs' sockets, and reports each unfinished
 check as `diag.cut_short` (with the step it was in) or `skip.budget`.
 """
@@ -145,6 +148,7 @@ class Run:
         *,
         account: bool = True,
         extras: Sequence[ExtraJob] = (),
+        max_workers: int | None = None,
     ) -> None:
         self.toolkit = toolkit
         self.account = account  # False: the server checks only (the watch never logs in)
@@ -166,6 +170,7 @@ class Run:
         self._last = {t.protocol: t.index for t in self.targets}
         self._jobs: list[_Job] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._max_workers = max_workers
 
     # -- public ------------------------------------------------------------------------
 
@@ -218,7 +223,8 @@ class Run:
             self._jobs.append(_Job(target, Attempt(self.deadline, step_timeout), stages))
         for extra in self.extras:
             self._jobs.append(_Job(None, Attempt(self.deadline, timeout), extra=extra))
-        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._jobs)), thread_name_prefix="probe")
+        workers = max(1, min(len(self._jobs), self._max_workers or len(self._jobs)))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         for job in self._jobs:
             if job.extra is not None:
                 self._pool.submit(self._run_extra, job)

@@ -146,6 +146,7 @@ class WatchSchema(_Strict):
     interval_s = fields.Float(load_default=300.0, validate=validate.Range(0.2, 86400))
     rounds_to_open = fields.Integer(load_default=2, validate=validate.Range(1, 100))
     max_template_hosts = fields.Integer(load_default=200, validate=validate.Range(0, 100000))
+    max_concurrent = fields.Integer(load_default=500, validate=validate.Range(1, 10000))
 
 
 class DnsSchema(_Strict):

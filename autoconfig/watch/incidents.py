@@ -12,10 +12,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .checks import Endpoint, Round
+from .checks import Endpoint, EndpointKey, Round
 
 Server = tuple[str, int]
-EndpointKey = tuple[str, int, str]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..model import Config
 from ..probes import Toolkit
 from ..resolver import make_resolver
 from . import endpoints
-from .checks import Round, run_round
+from .checks import EndpointKey, Round, run_round
 from .incidents import advance, decide
 from .lock import Lease
 from .store import WatchStore
@@ -63,10 +63,17 @@ class Watcher:
         self.lease = Lease(engine, lease_s or lease_seconds(config), holder)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self.budget_s = round_budget(config)
+        self.took_ms: dict[EndpointKey, int] = {}  # the last round's, to start the slowest first
+
+    def check(self) -> Round:
+        """One round of checks, not recorded."""
+        done = run_round(self.toolkit, self.services, self.budget_s, self.config.watch.max_concurrent, self.took_ms)
+        self.took_ms = {e.key: e.duration_ms for e in done.endpoints}
+        return done
 
     def round(self) -> Round:
         """Check everything once and record it (the caller holds the lease)."""
-        done = run_round(self.toolkit, self.services, self.budget_s)
+        done = self.check()
         states = advance(self.store.endpoint_states(), done)
         openings, closing = decide(states, self.store.open_incidents(), self.config.watch.rounds_to_open)
         self.store.record_round(self.lease.holder, done.started_at, done.finished_at, states, openings, closing)

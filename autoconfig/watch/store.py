@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..db.schema import watch_endpoints, watch_incidents, watch_rounds
-from .incidents import EndpointKey, EndpointState, Opening, Server, current_codes
+from .checks import EndpointKey
+from .incidents import EndpointState, Opening, Server, current_codes
 from .notices import Notice, NoticeKind
 
 

@@ -3,6 +3,7 @@ TLS/quota/folder judges, the deadline and the Secret wrapper."""
 
 from __future__ import annotations
 
+import datetime as dt
 import imaplib
 import logging
 import pickle
@@ -14,6 +15,8 @@ import time
 import dns.exception
 import dns.resolver
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from imapclient.exceptions import LoginError
 
 from autoconfig.model import Secret, Status
@@ -24,8 +27,9 @@ from autoconfig.probes.login import classify_imap, classify_pop3
 from autoconfig.probes.quota import judge as judge_quota
 from autoconfig.probes.quota import measure
 from autoconfig.probes.submission import classify_smtp
-from autoconfig.probes.tls import TlsDetails
+from autoconfig.probes.tls import TlsDetails, certificate_facts
 from autoconfig.probes.tls import judge as judge_tls
+from tests.support.ca import TestCA
 
 
 def _verify_error(code: int, message: str) -> ssl.SSLCertVerificationError:
@@ -182,6 +186,20 @@ def test_folder_analysis_finds_missing_roles_by_name_and_hidden_folders() -> Non
     assert details.by_name == (("Sent", "Posta inviata"),)
     assert details.unsubscribed == ("Archivio",)
     assert details.messages == 15 and details.custom_folders == 2
+
+
+def test_a_certificate_seen_again_counts_its_days_left_from_now(test_ca: TestCA) -> None:
+    # Given a certificate that expires in 90 days, read once (the watch sees it every round)
+    issued = test_ca.issue(["mail.example.test"], not_after=dt.datetime.now(dt.UTC) + dt.timedelta(days=90))
+    der = x509.load_pem_x509_certificates(issued.cert_path.read_bytes())[0].public_bytes(Encoding.DER)
+    now = dt.datetime.now(dt.UTC)
+    first = certificate_facts(der, now)
+    # When it is read again 80 days later
+    later = certificate_facts(der, now + dt.timedelta(days=80))
+    # Then it says 10 days left, not the 89 it said the first time, and the rest is the same
+    assert (first.days_left, later.days_left) == (89, 9)
+    assert (later.subject, later.names, later.not_after, later.fingerprint) == \
+        (first.subject, first.names, first.not_after, first.fingerprint)
 
 
 def test_deadline_cuts_step_timeouts() -> None:

@@ -112,6 +112,7 @@ def test_a_capability_that_is_not_ascii_is_the_servers_fault(dns_zones: Callable
     ("caffè già", "caffè già"),  # letters stay
     ("\ud800lone", "lone"),  # a lone surrogate
     ("x" * 500, "x" * 119 + "…"),
+    ("tab\there\r\nnext\x7fdel\x00nul", "tab here next del nul"),  # ASCII, yet not printable
 ])
 def test_clean_text(raw: str, shown: str) -> None:
     assert clean_text(raw) == shown

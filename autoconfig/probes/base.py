@@ -248,7 +248,10 @@ def clean_text(text: str, limit: int = _MAX_REPLY) -> str:
     """Text from a server, safe to show (pure): unsafe characters become a space, runs of
     space one, and the result is at most `limit` characters (an ellipsis ends a cut)."""
     head = text[: limit * 4]  # bounded work, whatever the server sent
-    kept = "".join(" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in head)
+    if head.isascii() and head.isprintable():  # no C0 or DEL: nothing unsafe (most replies)
+        kept = head
+    else:
+        kept = "".join(" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in head)
     kept = _SPACES.sub(" ", kept).strip()
     if len(kept) <= limit and len(head) == len(text):
         return kept

@@ -8,10 +8,12 @@ runner's parallelism under realistic round trips. Bytes pass through untouched (
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from multiprocessing.connection import Connection
 
 from tests.support.silent import _ThreadedServer
 
@@ -68,3 +70,34 @@ def relay_pair(ipv4: str, ipv6: str, target_port: int, one_way_s: float) -> Iter
             yield first.port
             return
     raise RuntimeError("no port free on both families")
+
+
+def _serve(ipv4: str, ipv6: str, targets: list[tuple[int, float]], conn: Connection) -> None:
+    with ExitStack() as stack:
+        conn.send([stack.enter_context(relay_pair(ipv4, ipv6, port, delay)) for port, delay in targets])
+        with contextlib.suppress(EOFError, OSError):
+            conn.recv()  # until the parent says stop, or is gone
+
+
+@contextmanager
+def relay_process(ipv4: str, ipv6: str, targets: Sequence[tuple[int, float]]) -> Iterator[list[int]]:
+    """A relay pair per (target port, one-way delay), served by a child process; yields their
+    ports in order. Apart from the process under test, so the relays' threads take none of its
+    GIL or CPU time: the network they stand in for costs the watcher nothing either."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_serve, args=(ipv4, ipv6, list(targets), theirs), daemon=True)
+    child.start()
+    try:
+        started = time.monotonic()
+        while not ours.poll(0.2):
+            if not child.is_alive() or time.monotonic() - started > 60:
+                raise RuntimeError("the latency relays did not start")
+        yield ours.recv()
+    finally:
+        with contextlib.suppress(OSError):
+            ours.send(None)
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+            child.join()

@@ -478,7 +478,7 @@ def _watch_once(watcher: Any) -> int:
     finally:
         watcher.lease.release()
     for endpoint in done.endpoints:
-        state = "up" if endpoint.ok else "DOWN"
+        state = "up" if endpoint.ok else "DOWN" if endpoint.checked else "not checked"
         click.echo(f"{endpoint.host}:{endpoint.port} {endpoint.family} {state} {endpoint.code}")
     return 0 if all(e.ok for e in done.endpoints) else 1
 

@@ -27,7 +27,7 @@ from autoconfig.watch.checks import Endpoint, Round
 from autoconfig.watch.incidents import advance, decide
 from autoconfig.watch.runner import Watcher, first_delay, next_delay
 from autoconfig.watch.store import WatchStore
-from tests.diagnostics_helpers import to_toml
+from tests.diagnostics_helpers import publish_example_zone, to_toml
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import DovecotServer, healthy_spec
@@ -283,3 +283,31 @@ def test_watch_once_and_maintenance_from_the_command_line(
         [AUTOCONFIG, "watch", "maintenance", "mail.example.test", "--until", "2001-01-01T10:00",
          "--config", str(config_path)], capture_output=True, text=True, timeout=60)
     assert past.returncode == 2 and "must be in the future" in past.stderr
+
+
+def test_an_endpoint_the_round_had_no_thread_for_is_not_checked_and_opens_no_incident(
+    dovecot: DovecotServer, test_ca: TestCA, dns_server: KnotServer, tmp_path: Path
+) -> None:
+    # Given a watcher allowed one endpoint at a time, whose first endpoint never speaks
+    with SilentServer("127.0.0.2") as silent:
+        raw = watch_raw(dovecot, test_ca, dns_server, f"sqlite:///{tmp_path / 'r.db'}", max_concurrent=1)
+        raw["provider"][0]["server"].insert(
+            0, {"protocol": "imap", "hostname": "mail.example.test", "port": silent.port, "security": "tls"})
+        raw["diagnostics"].update(budget_s=1.5, connect_timeout_s=1.5)
+        config = build_config(raw, base_dir=tmp_path)
+        publish_example_zone(dns_server, config)
+        watcher = Watcher(config, Database(config.reports.database_url))
+        # When three rounds run, the silent server holding the only thread each time
+        rounds = [watcher.round() for _ in range(3)]
+    # Then the silent server is down and its incident open (two failed rounds in a row)…
+    store = WatchStore(watcher.store.engine)
+    assert silent.port in {port for _host, port in store.open_incidents()}
+    # …and the endpoints the first round never reached are "not checked", not down…
+    first = rounds[0]
+    unreached = [e for e in first.endpoints if not e.checked]
+    assert len(unreached) >= 10 and all(not e.ok and e.code == "skip.budget" for e in unreached)
+    # …they go first in the next round, which reaches most of them…
+    assert sum(not e.checked for e in rounds[1].endpoints) < len(unreached)
+    # …and no incident opened but the silent server's, whose state alone is failing
+    assert all(port == silent.port for _host, port in store.open_incidents())
+    assert all(s.ok or s.port == silent.port for s in store.snapshot().endpoints)

@@ -356,7 +356,8 @@ class Run:
             target = job.target
             slot = self._slots[target.protocol]
             session = self._session(target, job)
-            current = job.current if job.current is not None else 0
+            # A job still waiting for a thread never began its first step: nothing was cut short.
+            current = job.current if job.current is not None else -1
             for index, stage in enumerate(job.stages):
                 if stage.account and (slot.owner not in (None, target.index)):
                     continue

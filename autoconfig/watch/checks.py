@@ -31,6 +31,7 @@ ANY_FAMILY = "any"  # a host with no address at all: one endpoint, down
 _RESOLVE_WORKERS = 32
 # Out of the round's time: to operations, the server did not answer in time.
 _TIMED_OUT = {"diag.cut_short": "net.timeout", "skip.budget": "net.timeout"}
+NOT_STARTED = "skip.budget"  # every check of an endpoint that never got a thread
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Endpoint:
     step: str | None = None
     not_after: dt.datetime | None = None  # the certificate's, when one was seen (even a failing one)
     duration_ms: int = 0
+    checked: bool = True  # False: it never got a thread before the round's end (`max_concurrent`)
 
     @property
     def key(self) -> EndpointKey:
@@ -99,7 +101,12 @@ def run_round(toolkit: Toolkit, services: Sequence[Service], budget_s: float,
 
 
 def _judge(target: Target, checks: list[CheckResult]) -> Endpoint:
-    """Up when no check failed; the code says what failed first (or the TLS verdict)."""
+    """Up when no check failed; the code says what failed first (or the TLS verdict). An
+    endpoint that never started is not checked: the round's own lack of threads says nothing
+    of the server, and must not open an incident on it."""
+    if checks and all(c.status is Status.SKIPPED and c.code == NOT_STARTED for c in checks):
+        return Endpoint(target.hostname, target.port, target.family or ANY_FAMILY, str(target.protocol), False,
+                        NOT_STARTED, checked=False)
     failed = next((c for c in checks if c.status is Status.ERROR), None)
     failed = failed or next((c for c in checks if c.status is Status.SKIPPED), None)  # the round ran out
     tls = next((c for c in checks if c.kind is Kind.TLS), None)

@@ -48,8 +48,16 @@ class Opening:
 
 
 def advance(previous: Mapping[EndpointKey, EndpointState], round_: Round) -> tuple[EndpointState, ...]:
-    """The endpoints' states after a round (endpoints no longer configured are dropped)."""
-    return tuple(_next(previous.get((e.host, e.port, e.family)), e, round_.started_at) for e in round_.endpoints)
+    """The endpoints' states after a round (endpoints no longer configured are dropped; one
+    the round did not get to keeps its last state, or has none yet)."""
+    states = []
+    for seen in round_.endpoints:
+        before = previous.get(seen.key)
+        if seen.checked:
+            states.append(_next(before, seen, round_.started_at))
+        elif before is not None:
+            states.append(before)
+    return tuple(states)
 
 
 def _next(before: EndpointState | None, seen: Endpoint, at: dt.datetime) -> EndpointState:

@@ -68,7 +68,8 @@ class Watcher:
     def check(self) -> Round:
         """One round of checks, not recorded."""
         done = run_round(self.toolkit, self.services, self.budget_s, self.config.watch.max_concurrent, self.took_ms)
-        self.took_ms = {e.key: e.duration_ms for e in done.endpoints}
+        starved = int(self.budget_s * 1000)  # not reached this time: first in line next time
+        self.took_ms = {e.key: e.duration_ms if e.checked else starved for e in done.endpoints}
         return done
 
     def round(self) -> Round:
@@ -77,8 +78,12 @@ class Watcher:
         states = advance(self.store.endpoint_states(), done)
         openings, closing = decide(states, self.store.open_incidents(), self.config.watch.rounds_to_open)
         self.store.record_round(self.lease.holder, done.started_at, done.finished_at, states, openings, closing)
-        failed = sum(1 for e in done.endpoints if not e.ok)
+        failed = sum(1 for e in done.endpoints if e.checked and not e.ok)
+        unchecked = sum(1 for e in done.endpoints if not e.checked)
         log.info("watch round: %d endpoint(s), %d failing, %.2f s", len(done.endpoints), failed, done.duration_s)
+        if unchecked:
+            log.warning("watch round: %d endpoint(s) not checked: no free thread before the round's end "
+                        "(raise [watch] max_concurrent or [diagnostics] budget_s)", unchecked)
         for opening in openings:
             log.warning("incident opened: %s:%d %s since %s", opening.host, opening.port, opening.code,
                         opening.since.isoformat())

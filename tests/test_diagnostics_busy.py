@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from autoconfig.web.diagnostics import slot_limit
+from autoconfig.web.slots import slot_limit
 from tests.support.ca import TestCA
 from tests.support.dns import KnotServer
 from tests.support.dovecot import ALICE, HEALTHY_HOSTNAME, DovecotServer

@@ -10,31 +10,27 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
-import math
 import threading
 from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
 
-from ..config import worker_threads
 from ..diagnose import Diagnosis, Diagnostician, Report
 from ..errors import InvalidAddress, InvalidInput
-from ..i18n import check_language, current_language
-from ..messages import words
+from ..i18n import check_language
 from ..model import ClientAddress
 from ..schemas.diagnostics import CheckLineSchema, DiagnosisRequestSchema, ReportLineSchema, ReportSchema
 from ..schemas.loading import load
-from .answers import Answer, json_bytes
 from .context import services
 from .limits import DIAGNOSIS, admit_account, limited
 from .observability import Metrics, metrics
 from .reports import ticketed
+from .slots import busy, slots
+from .slots import init_app as slots_init
 from .status import watch_view
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
 EXTENSION = "autoconfig.diagnostics"
-SLOTS = "autoconfig.diagnostics.slots"
-BUSY = "http.busy"
 NDJSON = "application/x-ndjson"
 
 
@@ -56,38 +52,10 @@ class _Lazy:
             return self._value
 
 
-class Slots:
-    """At most `limit` diagnoses at once in this process. A diagnosis holds a thread for up
-    to budget_s; when a server dies and everyone checks at once, the excess is refused at
-    once (503) so the other threads stay free for the client-setup answers."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._free = threading.BoundedSemaphore(limit)
-
-    def take(self) -> bool:
-        return self._free.acquire(blocking=False)
-
-    def give_back(self) -> None:
-        self._free.release()
-
-
-def slot_limit(max_concurrent: int, threads: int) -> int:
-    """`[diagnostics] max_concurrent`, or half the worker's threads (at least one)."""
-    return max_concurrent if max_concurrent > 0 else max(1, threads // 2)
-
-
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = _Lazy()
-    app.extensions[SLOTS] = Slots(slot_limit(services(app).config.diagnostics.max_concurrent, worker_threads()))
+    slots_init(app)
     app.register_blueprint(bp)
-
-
-def busy_answer(lang: str, retry_after: int) -> Answer:
-    """The 503 of a full instance: Retry-After, and words in the visitor's language."""
-    text = words(BUSY, lang, {"retry_after": retry_after})
-    body = {"error": "busy", "message": text.message, "remedy": text.remedy, "retry_after": retry_after}
-    return Answer(503, json_bytes(body), headers=(("Retry-After", str(retry_after)), ("Cache-Control", "no-store")))
 
 
 def diagnostician() -> Diagnostician:
@@ -144,20 +112,19 @@ def _count(m: Metrics, report: Report) -> None:
 @limited(DIAGNOSIS)
 def run() -> Response:
     diagnosis = _start()
-    slots: Slots = current_app.extensions[SLOTS]
-    if not slots.take():
+    free = slots()
+    if not free.take():
         diagnosis.close()
-        retry_after = math.ceil(services().config.diagnostics.budget_s)  # a running one ends by then
-        return busy_answer(current_language(), retry_after).response()
+        return busy()
     if request.accept_mimetypes.best_match(["application/json", NDJSON]) == NDJSON:
         response = Response(stream_with_context(_lines(diagnosis, metrics())), mimetype=NDJSON)
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each line on at once
-        response.call_on_close(slots.give_back)  # when the server is done with the stream, however it ended
+        response.call_on_close(free.give_back)  # when the server is done with the stream, however it ended
     else:
         try:
             report = diagnosis.run()
         finally:
-            slots.give_back()
+            free.give_back()
         response = jsonify(ticketed(diagnosis, ReportSchema().dump(report)))
         _count(metrics(), report)
     response.cache_control.no_store = True

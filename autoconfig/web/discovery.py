@@ -9,20 +9,19 @@ tests' nginx cannot take 443 and 80; the config file has no such key, so custome
 
 from __future__ import annotations
 
-import math
 import threading
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from ..discovery import Discoverer
 from ..errors import InvalidDomain
-from ..i18n import check_language, current_language
+from ..i18n import check_language
 from ..resolver import make_resolver
 from ..schemas.discovery import dump
 from ..usecases import domain_discovery
 from .context import admit_lookup, services
-from .diagnostics import SLOTS, Slots, busy_answer
 from .limits import SETUP, limited
+from .slots import busy, slots
 
 bp = Blueprint("discovery", __name__, url_prefix="/api/v1")
 EXTENSION = "autoconfig.discovery"
@@ -66,14 +65,13 @@ def discovery() -> Response:
     if not raw:
         raise InvalidDomain("give the domain to check, like ?domain=example.com", field="domain")
     lang = _language()
-    slots: Slots = current_app.extensions[SLOTS]
-    if not slots.take():
-        retry_after = math.ceil(services().config.diagnostics.budget_s)  # a running one ends by then
-        return busy_answer(current_language(), retry_after).response()
+    free = slots()
+    if not free.take():
+        return busy()
     try:
         found = domain_discovery(services(), discoverer(), raw, admit_lookup())
     finally:
-        slots.give_back()
+        free.give_back()
     response = jsonify(dump(found, lang))
     response.cache_control.no_store = True
     return response

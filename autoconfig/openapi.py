@@ -97,7 +97,6 @@ class Operation:
     operation_id: str | None = None  # when the path alone would repeat another's
 
 
-
 EMAIL = Param(
     "email", "the customer's e-mail address", required=True,
     schema={"type": "string", "example": "mario.rossi@example.com"},

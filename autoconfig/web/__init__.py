@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         qr,
         reports,
         security,
+        slots,
         staffauth,
         status,
     )
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     helpdesk.init_app(app)
     helpdesk_api.init_app(app)
     status.init_app(app)  # before diagnostics: they read the watch's incidents
+    slots.init_app(app)  # diagnoses and discoveries share them
     diagnostics.init_app(app)
     discovery.init_app(app)
     limits.init_app(app)  # after the blueprints: attaches limits to their views

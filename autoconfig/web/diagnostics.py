@@ -26,7 +26,6 @@ from .limits import DIAGNOSIS, admit_account, limited
 from .observability import Metrics, metrics
 from .reports import ticketed
 from .slots import busy, slots
-from .slots import init_app as slots_init
 from .status import watch_view
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/api/v1")
@@ -54,7 +53,6 @@ class _Lazy:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = _Lazy()
-    slots_init(app)
     app.register_blueprint(bp)
 
 

@@ -49,14 +49,11 @@ def slots() -> Slots:
     return current_app.extensions[SLOTS]  # type: ignore[no-any-return]
 
 
-def busy_answer(lang: str, retry_after: int) -> Answer:
-    """The 503 of a full instance: Retry-After, and words in the visitor's language."""
-    text = words(BUSY, lang, {"retry_after": retry_after})
-    body = {"error": "busy", "message": text.message, "remedy": text.remedy, "retry_after": retry_after}
-    return Answer(503, json_bytes(body), headers=(("Retry-After", str(retry_after)), ("Cache-Control", "no-store")))
-
-
 def busy() -> Response:
-    """The busy answer for this request: a running check ends within budget_s."""
+    """The 503 of a full instance: Retry-After (a running check ends within budget_s), and
+    words in the visitor's language."""
     retry_after = math.ceil(services().config.diagnostics.budget_s)
-    return busy_answer(current_language(), retry_after).response()
+    text = words(BUSY, current_language(), {"retry_after": retry_after})
+    body = {"error": "busy", "message": text.message, "remedy": text.remedy, "retry_after": retry_after}
+    headers = (("Retry-After", str(retry_after)), ("Cache-Control", "no-store"))
+    return Answer(503, json_bytes(body), headers=headers).response()
